@@ -1,0 +1,146 @@
+"""Pure-Python checks shared by the constructs.
+
+Nothing here calls into jsii, so every rule can be unit-tested without synthesizing a stack and
+costs nothing at synth time.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from typing import NoReturn
+
+from .errors import MomentoConstructError
+
+# CDK encodes unresolved string tokens as "${Token[...]}" and lists as "#{Token[...]}".
+_TOKEN_MARKERS = ("${Token[", "#{Token[")
+
+# Momento cache and topic names travel as URL path segments: keep them to RFC 3986 unreserved
+# characters so they never need escaping.
+_URL_SAFE_NAME = re.compile(r"^[A-Za-z0-9._~-]+$")
+MAX_NAME_LENGTH = 255
+
+# DynamoDB attribute names as they can appear in a Pipes JSON path in dot notation.
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+# EventBridge resource names (connection, API destination, pipe).
+_EVENTBRIDGE_NAME = re.compile(r"^[.\-_A-Za-z0-9]+$")
+MAX_EVENTBRIDGE_NAME_LENGTH = 64
+MAX_DESCRIPTION_LENGTH = 512
+
+
+def is_token(value: object) -> bool:
+    """True when ``value`` is (or contains) an unresolved CDK string token."""
+    return isinstance(value, str) and any(marker in value for marker in _TOKEN_MARKERS)
+
+
+def is_number_token(value: float) -> bool:
+    """True when ``value`` is a CDK number token (encoded as a huge negative double)."""
+    return not math.isfinite(value) or value < -1e200
+
+
+def show(value: object) -> str:
+    """A short printable form of a prop value for error messages."""
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+class Checker:
+    """Raises :class:`MomentoConstructError` with the construct's name in every message."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def fail(self, prop: str, value: object, rule: str) -> NoReturn:
+        shown = value if isinstance(value, _Shown) else show(value)
+        raise MomentoConstructError(prop, str(shown), rule, where=self.where)
+
+    def shown(self, text: str) -> _Shown:
+        """Wrap an already formatted value (e.g. ``Duration.hours(25)``) for :meth:`fail`."""
+        return _Shown(text)
+
+    def require(self, prop: str, value: object) -> None:
+        if value is None:
+            self.fail(prop, value, "is required")
+
+    def instance(self, prop: str, value: object, kind: type, kind_name: str) -> None:
+        if not isinstance(value, kind):
+            self.fail(prop, value, f"must be {kind_name}")
+
+    def optional_text(self, prop: str, value: object) -> None:
+        if value is not None and not isinstance(value, str):
+            self.fail(prop, value, "must be a string")
+
+    def url_safe_name(self, prop: str, value: object, what: str) -> None:
+        """Cache and topic names: non-empty, at most 255 URL-unreserved characters."""
+        if not isinstance(value, str):
+            self.fail(prop, value, f"must be a string naming the Momento {what}")
+        if is_token(value):
+            return
+        if not value:
+            self.fail(prop, value, f"the Momento {what} name must not be empty")
+        if len(value) > MAX_NAME_LENGTH:
+            self.fail(
+                prop, value, f"the Momento {what} name must be at most {MAX_NAME_LENGTH} characters"
+            )
+        if not _URL_SAFE_NAME.match(value):
+            self.fail(
+                prop,
+                value,
+                f"the Momento {what} name is sent as a URL path segment and must use only "
+                "letters, digits and '-', '_', '.', '~'",
+            )
+
+    def attribute_name(self, prop: str, value: object) -> None:
+        if not isinstance(value, str) or not value:
+            self.fail(prop, value, "must be a non-empty DynamoDB attribute name")
+        if len(value) > MAX_NAME_LENGTH or not _ATTRIBUTE_NAME.match(value):
+            self.fail(
+                prop,
+                value,
+                "attribute names are read through Pipes JSON paths and must use only letters, "
+                f"digits, '_' and '-' (at most {MAX_NAME_LENGTH} characters)",
+            )
+
+    def eventbridge_name(self, prop: str, value: object) -> None:
+        """Connection, API destination and pipe names (None means generated)."""
+        if value is None or is_token(value):
+            return
+        if (
+            not isinstance(value, str)
+            or not value
+            or len(value) > MAX_EVENTBRIDGE_NAME_LENGTH
+            or not _EVENTBRIDGE_NAME.match(value)
+        ):
+            self.fail(
+                prop,
+                value,
+                f"must be 1 to {MAX_EVENTBRIDGE_NAME_LENGTH} characters of letters, digits, "
+                "'.', '-' and '_'",
+            )
+
+    def description(self, prop: str, value: object) -> None:
+        if value is None or is_token(value):
+            return
+        if not isinstance(value, str) or len(value) > MAX_DESCRIPTION_LENGTH:
+            self.fail(
+                prop, value, f"must be a string of at most {MAX_DESCRIPTION_LENGTH} characters"
+            )
+
+    def whole_number(self, prop: str, value: object, low: int, high: int, rule: str = "") -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(prop, value, f"must be a whole number from {low} to {high}{rule}")
+        if not low <= value <= high:
+            self.fail(prop, value, f"must be from {low} to {high}{rule}")
+        return value
+
+    def choice(self, prop: str, value: object, allowed: Iterable[str]) -> str:
+        options = tuple(allowed)
+        if not isinstance(value, str) or value not in options:
+            self.fail(prop, value, "must be one of " + ", ".join(repr(o) for o in options))
+        return value
+
+
+class _Shown(str):
+    """A value already formatted for an error message."""
