@@ -1,0 +1,109 @@
+"""Helpers for building and reading synthesized stacks in tests."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_secretsmanager as secretsmanager
+
+from momento_eventbridge_constructs import (
+    MomentoApiDestination,
+    MomentoConnection,
+    MomentoEndpoint,
+    MomentoOperation,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = cdk.Environment(account="123456789012", region="us-west-2")
+ENDPOINT = MomentoEndpoint.for_region("us-west-2")
+
+Template = dict[str, Any]
+
+
+def mask(template: Template) -> Template:
+    """The template without what churns with CDK versions (bootstrap version checks)."""
+    masked = copy.deepcopy(template)
+    masked.get("Parameters", {}).pop("BootstrapVersion", None)
+    masked.get("Rules", {}).pop("CheckBootstrapVersion", None)
+    for section in ("Parameters", "Rules"):
+        if section in masked and not masked[section]:
+            del masked[section]
+    masked["Resources"] = {
+        logical_id: resource
+        for logical_id, resource in masked["Resources"].items()
+        if resource["Type"] != "AWS::CDK::Metadata"
+    }
+    return masked
+
+
+def resources(template: Template, resource_type: str) -> dict[str, Any]:
+    """Logical ID -> resource of one type."""
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def only(template: Template, resource_type: str) -> dict[str, Any]:
+    """The properties of the single resource of a type."""
+    found = resources(template, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return next(iter(found.values()))["Properties"]  # type: ignore[no-any-return]
+
+
+def logical_id(template: Template, resource_type: str, path_part: str) -> str:
+    """The logical ID of the resource of a type whose construct path contains ``path_part``."""
+    matches = [
+        lid
+        for lid, resource in resources(template, resource_type).items()
+        if path_part in resource.get("Metadata", {}).get("aws:cdk:path", "")
+    ]
+    assert len(matches) == 1, f"{resource_type} under {path_part!r}: {matches}"
+    return matches[0]
+
+
+def warnings(assembly: cdk.cx_api.CloudAssembly, stack_name: str) -> list[str]:
+    stack = assembly.get_stack_by_name(stack_name)
+    return [
+        str(message.entry.data)
+        for message in stack.messages
+        if message.level == cdk.cx_api.SynthesisMessageLevel.WARNING
+    ]
+
+
+def weather_table(scope: cdk.Stack, id: str = "Table", **kwargs: Any) -> dynamodb.Table:
+    options: dict[str, Any] = {
+        "partition_key": dynamodb.Attribute(name="Location", type=dynamodb.AttributeType.STRING),
+        "stream": dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    }
+    options.update(kwargs)
+    return dynamodb.Table(scope, id, **options)
+
+
+def destinations(scope: cdk.Stack) -> dict[MomentoOperation, MomentoApiDestination]:
+    secret = secretsmanager.Secret.from_secret_name_v2(scope, "ApiKey", "momento-api-key")
+    connection = MomentoConnection(scope, "Connection", api_key_secret=secret)
+    return {
+        operation: MomentoApiDestination(
+            scope,
+            operation.name.title().replace("_", ""),
+            connection=connection,
+            endpoint=ENDPOINT,
+            operation=operation,
+        )
+        for operation in MomentoOperation
+    }
+
+
+def template_of(assembly: cdk.cx_api.CloudAssembly, stack_name: str) -> Template:
+    return assembly.get_stack_by_name(stack_name).template  # type: ignore[no-any-return]
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
