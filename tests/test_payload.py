@@ -43,10 +43,20 @@ RECORD = {
 }
 
 
-def paths_ok(template: str, events: frozenset[str], view: str | None = "NEW_AND_OLD_IMAGES",
-             keys: tuple[str, ...] | None = ("Location",)) -> None:
-    check_record_paths(placeholders(template), events=events, view_type=view,
-                       key_attributes=keys, check=Checker("test"), prop="value")
+def paths_ok(
+    template: str,
+    events: frozenset[str],
+    view: str | None = "NEW_AND_OLD_IMAGES",
+    keys: tuple[str, ...] | None = ("Location",),
+) -> None:
+    check_record_paths(
+        placeholders(template),
+        events=events,
+        view_type=view,
+        key_attributes=keys,
+        check=Checker("test"),
+        prop="value",
+    )
 
 
 def test_new_image_renders_the_whole_new_image() -> None:

@@ -90,8 +90,12 @@ def test_table_must_be_a_table(world: World) -> None:
 
 
 def test_destination_must_be_a_momento_destination(world: World) -> None:
-    rejects(lambda: world.pipe(destination=world.connection), "destination", "MomentoConnection",
-            "must be a MomentoApiDestination")
+    rejects(
+        lambda: world.pipe(destination=world.connection),
+        "destination",
+        "MomentoConnection",
+        "must be a MomentoApiDestination",
+    )
 
 
 @pytest.mark.parametrize(
@@ -113,18 +117,30 @@ def test_cache_name_token_passes(world: World) -> None:
 
 
 def test_topic_name_required_for_publish(world: World) -> None:
-    rejects(lambda: world.pipe(PUBLISH, topic_name=None), "topic_name", "None",
-            "required when the destination's operation is TOPIC_PUBLISH")
+    rejects(
+        lambda: world.pipe(PUBLISH, topic_name=None),
+        "topic_name",
+        "None",
+        "required when the destination's operation is TOPIC_PUBLISH",
+    )
 
 
 def test_topic_name_rejected_for_cache_calls(world: World) -> None:
-    rejects(lambda: world.pipe(DELETE, topic_name="t"), "topic_name", "'t'",
-            "applies only to TOPIC_PUBLISH; the destination makes CACHE_DELETE")
+    rejects(
+        lambda: world.pipe(DELETE, topic_name="t"),
+        "topic_name",
+        "'t'",
+        "applies only to TOPIC_PUBLISH; the destination makes CACHE_DELETE",
+    )
 
 
 def test_topic_name_must_be_url_safe(world: World) -> None:
-    rejects(lambda: world.pipe(PUBLISH, topic_name="a b"), "topic_name", "'a b'",
-            "Momento topic name is sent as a URL path segment")
+    rejects(
+        lambda: world.pipe(PUBLISH, topic_name="a b"),
+        "topic_name",
+        "'a b'",
+        "Momento topic name is sent as a URL path segment",
+    )
 
 
 @pytest.mark.parametrize(
@@ -139,24 +155,40 @@ def test_topic_name_must_be_url_safe(world: World) -> None:
     ],
 )
 def test_event_name_rules(world: World, operation: MomentoOperation, names: Any, rule: str) -> None:
-    rejects(lambda: world.pipe(operation, event_names=names), "event_names", repr(names)[:8],
-            re.escape(rule))
+    rejects(
+        lambda: world.pipe(operation, event_names=names),
+        "event_names",
+        repr(names)[:8],
+        re.escape(rule),
+    )
 
 
 @pytest.mark.parametrize("prop", ["ttl", "max_ttl"])
 def test_ttl_only_for_cache_set(world: World, prop: str) -> None:
-    rejects(lambda: world.pipe(DELETE, **{prop: cdk.Duration.minutes(5)}), prop, "5 minutes",
-            "applies only to CACHE_SET")
+    rejects(
+        lambda: world.pipe(DELETE, **{prop: cdk.Duration.minutes(5)}),
+        prop,
+        "5 minutes",
+        "applies only to CACHE_SET",
+    )
 
 
 def test_ttl_attribute_only_for_cache_set(world: World) -> None:
-    rejects(lambda: world.pipe(PUBLISH, ttl_attribute="TTL"), "ttl_attribute", "TTL",
-            "applies only to CACHE_SET")
+    rejects(
+        lambda: world.pipe(PUBLISH, ttl_attribute="TTL"),
+        "ttl_attribute",
+        "TTL",
+        "applies only to CACHE_SET",
+    )
 
 
 def test_ttl_and_ttl_attribute_are_exclusive(world: World) -> None:
-    rejects(lambda: world.pipe(ttl=cdk.Duration.minutes(5), ttl_attribute="TTL"), "ttl",
-            "5 minutes", "ttl and ttl_attribute \\('TTL'\\) are exclusive")
+    rejects(
+        lambda: world.pipe(ttl=cdk.Duration.minutes(5), ttl_attribute="TTL"),
+        "ttl",
+        "5 minutes",
+        "ttl and ttl_attribute \\('TTL'\\) are exclusive",
+    )
 
 
 @pytest.mark.parametrize(
@@ -164,31 +196,48 @@ def test_ttl_and_ttl_attribute_are_exclusive(world: World) -> None:
     [(cdk.Duration.seconds(0), "0 seconds"), (cdk.Duration.hours(25), "90000 seconds")],
 )
 def test_ttl_range(world: World, ttl: cdk.Duration, shown: str) -> None:
-    rejects(lambda: world.pipe(ttl=ttl), "ttl", shown,
-            "from 1 second to 86400 seconds \\(Momento's 24-hour limit")
+    rejects(
+        lambda: world.pipe(ttl=ttl),
+        "ttl",
+        shown,
+        "from 1 second to 86400 seconds \\(Momento's 24-hour limit",
+    )
 
 
 def test_max_ttl_raises_the_cap(world: World) -> None:
     pipe = world.pipe(ttl=cdk.Duration.hours(48), max_ttl=cdk.Duration.days(7))
     assert pipe.pipe is not None
-    rejects(lambda: world.pipe(ttl=cdk.Duration.days(8), max_ttl=cdk.Duration.days(7)), "ttl",
-            "691200 seconds", "to 604800 seconds \\(max_ttl\\)")
+    rejects(
+        lambda: world.pipe(ttl=cdk.Duration.days(8), max_ttl=cdk.Duration.days(7)),
+        "ttl",
+        "691200 seconds",
+        "to 604800 seconds \\(max_ttl\\)",
+    )
 
 
 def test_max_ttl_must_be_positive(world: World) -> None:
-    rejects(lambda: world.pipe(max_ttl=cdk.Duration.seconds(0)), "max_ttl", "0 seconds",
-            "at least 1 second")
+    rejects(
+        lambda: world.pipe(max_ttl=cdk.Duration.seconds(0)),
+        "max_ttl",
+        "0 seconds",
+        "at least 1 second",
+    )
 
 
 def test_ttl_must_be_whole_seconds(world: World) -> None:
-    rejects(lambda: world.pipe(ttl=cdk.Duration.millis(1500)), "ttl", "1 second 500 millis",
-            "whole number of seconds")
+    rejects(
+        lambda: world.pipe(ttl=cdk.Duration.millis(1500)),
+        "ttl",
+        "1 second 500 millis",
+        "whole number of seconds",
+    )
 
 
 def test_ttl_must_not_be_a_token(world: World) -> None:
     seconds = cdk.CfnParameter(world.stack, next(world.ids), type="Number").value_as_number
-    rejects(lambda: world.pipe(ttl=cdk.Duration.seconds(seconds)), "ttl", "<token>",
-            "concrete duration")
+    rejects(
+        lambda: world.pipe(ttl=cdk.Duration.seconds(seconds)), "ttl", "<token>", "concrete duration"
+    )
 
 
 def test_ttl_must_be_a_duration(world: World) -> None:
@@ -196,25 +245,37 @@ def test_ttl_must_be_a_duration(world: World) -> None:
 
 
 def test_ttl_attribute_name(world: World) -> None:
-    rejects(lambda: world.pipe(ttl_attribute="time to live"), "ttl_attribute",
-            "'time to live'", "letters, digits")
+    rejects(
+        lambda: world.pipe(ttl_attribute="time to live"),
+        "ttl_attribute",
+        "'time to live'",
+        "letters, digits",
+    )
 
 
 def test_ttl_attribute_needs_new_images(world: World) -> None:
     table = world.table_with(stream=dynamodb.StreamViewType.OLD_IMAGE)
-    rejects(lambda: world.pipe(table=table, value=MomentoPayload.from_template("<$.eventName>"),
-                               ttl_attribute="TTL"),
-            "ttl_attribute", "$.dynamodb.NewImage.TTL.N", "stream view type is OLD_IMAGE")
+    rejects(
+        lambda: world.pipe(
+            table=table, value=MomentoPayload.from_template("<$.eventName>"), ttl_attribute="TTL"
+        ),
+        "ttl_attribute",
+        "$.dynamodb.NewImage.TTL.N",
+        "stream view type is OLD_IMAGE",
+    )
 
 
 def test_value_rejected_for_cache_delete(world: World) -> None:
-    rejects(lambda: world.pipe(DELETE, value=MomentoPayload.new_image()), "value",
-            "new_image", "CACHE_DELETE sends no body")
+    rejects(
+        lambda: world.pipe(DELETE, value=MomentoPayload.new_image()),
+        "value",
+        "new_image",
+        "CACHE_DELETE sends no body",
+    )
 
 
 def test_value_must_be_a_payload(world: World) -> None:
-    rejects(lambda: world.pipe(value='{"a": 1}'), "value", '{"a": 1}',
-            "must be a MomentoPayload")
+    rejects(lambda: world.pipe(value='{"a": 1}'), "value", '{"a": 1}', "must be a MomentoPayload")
 
 
 def test_value_reading_new_image_on_a_pipe_with_remove(world: World) -> None:
@@ -227,59 +288,96 @@ def test_value_reading_new_image_on_a_pipe_with_remove(world: World) -> None:
 
 
 def test_value_from_attributes_key_type_mismatch(world: World) -> None:
-    rejects(lambda: world.pipe(value=MomentoPayload.from_attributes({"Location": "N"})),
-            "value attributes['Location']", "'N'", "has type 'S'")
+    rejects(
+        lambda: world.pipe(value=MomentoPayload.from_attributes({"Location": "N"})),
+        "value attributes['Location']",
+        "'N'",
+        "has type 'S'",
+    )
 
 
-@pytest.mark.parametrize(("attempts", "rule"), [(-1, "from 0 to 10000"), (10001, "from 0"),
-                                                (True, "whole number")])
+@pytest.mark.parametrize(
+    ("attempts", "rule"), [(-1, "from 0 to 10000"), (10001, "from 0"), (True, "whole number")]
+)
 def test_max_retry_attempts(world: World, attempts: object, rule: str) -> None:
-    rejects(lambda: world.pipe(max_retry_attempts=attempts), "max_retry_attempts",
-            repr(attempts), rule)
+    rejects(
+        lambda: world.pipe(max_retry_attempts=attempts), "max_retry_attempts", repr(attempts), rule
+    )
 
 
-@pytest.mark.parametrize(("age", "shown"), [(cdk.Duration.seconds(30), "30 seconds"),
-                                            (cdk.Duration.days(2), "172800 seconds")])
+@pytest.mark.parametrize(
+    ("age", "shown"),
+    [(cdk.Duration.seconds(30), "30 seconds"), (cdk.Duration.days(2), "172800 seconds")],
+)
 def test_max_record_age(world: World, age: cdk.Duration, shown: str) -> None:
-    rejects(lambda: world.pipe(max_record_age=age), "max_record_age", shown,
-            "from 1 minute to 24 hours")
+    rejects(
+        lambda: world.pipe(max_record_age=age), "max_record_age", shown, "from 1 minute to 24 hours"
+    )
 
 
 def test_starting_position(world: World) -> None:
-    rejects(lambda: world.pipe(starting_position="AT_TIMESTAMP"), "starting_position",
-            "'AT_TIMESTAMP'", "one of 'LATEST', 'TRIM_HORIZON'")
+    rejects(
+        lambda: world.pipe(starting_position="AT_TIMESTAMP"),
+        "starting_position",
+        "'AT_TIMESTAMP'",
+        "one of 'LATEST', 'TRIM_HORIZON'",
+    )
 
 
 def test_log_level(world: World) -> None:
-    rejects(lambda: world.pipe(log_level="DEBUG"), "log_level", "'DEBUG'",
-            "one of 'OFF', 'ERROR', 'INFO', 'TRACE'")
+    rejects(
+        lambda: world.pipe(log_level="DEBUG"),
+        "log_level",
+        "'DEBUG'",
+        "one of 'OFF', 'ERROR', 'INFO', 'TRACE'",
+    )
 
 
 def test_include_execution_data_is_a_bool(world: World) -> None:
-    rejects(lambda: world.pipe(include_execution_data="ALL"), "include_execution_data", "'ALL'",
-            "True or False")
+    rejects(
+        lambda: world.pipe(include_execution_data="ALL"),
+        "include_execution_data",
+        "'ALL'",
+        "True or False",
+    )
 
 
 def test_include_execution_data_needs_logging(world: World) -> None:
-    rejects(lambda: world.pipe(log_level="OFF", include_execution_data=True),
-            "include_execution_data", "True", "unused when log_level is 'OFF'")
+    rejects(
+        lambda: world.pipe(log_level="OFF", include_execution_data=True),
+        "include_execution_data",
+        "True",
+        "unused when log_level is 'OFF'",
+    )
 
 
 def test_log_group_with_logging_off(world: World) -> None:
     group = logs.LogGroup.from_log_group_name(world.stack, next(world.ids), "g")
-    rejects(lambda: world.pipe(log_level="OFF", log_group=group), "log_group", "",
-            "unused when log_level is 'OFF'")
+    rejects(
+        lambda: world.pipe(log_level="OFF", log_group=group),
+        "log_group",
+        "",
+        "unused when log_level is 'OFF'",
+    )
 
 
 def test_log_retention_with_a_given_log_group(world: World) -> None:
     group = logs.LogGroup.from_log_group_name(world.stack, next(world.ids), "g")
-    rejects(lambda: world.pipe(log_group=group, log_retention=logs.RetentionDays.ONE_DAY),
-            "log_retention", "ONE_DAY", "applies only to the log group the construct creates")
+    rejects(
+        lambda: world.pipe(log_group=group, log_retention=logs.RetentionDays.ONE_DAY),
+        "log_retention",
+        "ONE_DAY",
+        "applies only to the log group the construct creates",
+    )
 
 
 def test_log_retention_type(world: World) -> None:
-    rejects(lambda: world.pipe(log_retention=30), "log_retention", "30",
-            "must be an aws_logs.RetentionDays")
+    rejects(
+        lambda: world.pipe(log_retention=30),
+        "log_retention",
+        "30",
+        "must be an aws_logs.RetentionDays",
+    )
 
 
 @pytest.mark.parametrize("name", ["", "has space", "x" * 65])
@@ -296,8 +394,12 @@ def test_create_alarms_is_a_bool(world: World) -> None:
 
 
 def test_alarm_action_without_alarms(world: World) -> None:
-    rejects(lambda: world.pipe(create_alarms=False, alarm_action=object()), "alarm_action",
-            "object", "unused when create_alarms is False")
+    rejects(
+        lambda: world.pipe(create_alarms=False, alarm_action=object()),
+        "alarm_action",
+        "object",
+        "unused when create_alarms is False",
+    )
 
 
 def test_table_without_stream(world: World) -> None:
@@ -307,7 +409,8 @@ def test_table_without_stream(world: World) -> None:
 
 def test_table_v2_without_stream(world: World) -> None:
     table = dynamodb.TableV2(
-        world.stack, next(world.ids),
+        world.stack,
+        next(world.ids),
         partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
     )
     rejects(lambda: world.pipe(table=table), "table", "Validation/C", "has no stream")
@@ -315,51 +418,82 @@ def test_table_v2_without_stream(world: World) -> None:
 
 def test_keys_only_stream_for_cache_set(world: World) -> None:
     table = world.table_with(stream=dynamodb.StreamViewType.KEYS_ONLY)
-    rejects(lambda: world.pipe(table=table), "value", "$.dynamodb.NewImage",
-            "stream view type is KEYS_ONLY, which does not record NewImage")
+    rejects(
+        lambda: world.pipe(table=table),
+        "value",
+        "$.dynamodb.NewImage",
+        "stream view type is KEYS_ONLY, which does not record NewImage",
+    )
 
 
 def test_table_v2_keys_only_stream_is_seen(world: World) -> None:
     table = dynamodb.TableV2(
-        world.stack, next(world.ids),
+        world.stack,
+        next(world.ids),
         partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
         dynamo_stream=dynamodb.StreamViewType.KEYS_ONLY,
     )
-    rejects(lambda: world.pipe(table=table), "value", "$.dynamodb.NewImage",
-            "stream view type is KEYS_ONLY")
+    rejects(
+        lambda: world.pipe(table=table),
+        "value",
+        "$.dynamodb.NewImage",
+        "stream view type is KEYS_ONLY",
+    )
 
 
 def test_imported_table_without_key_attribute(world: World) -> None:
     table = dynamodb.Table.from_table_attributes(
-        world.stack, next(world.ids), table_name="t",
+        world.stack,
+        next(world.ids),
+        table_name="t",
         table_stream_arn="arn:aws:dynamodb:us-west-2:123456789012:table/t/stream/2026",
     )
-    rejects(lambda: world.pipe(table=table), "key_attribute", "None",
-            "required: the table does not expose its key schema")
-    rejects(lambda: world.pipe(table=table, key_attribute="id"), "key_type", "None",
-            "required: the table does not expose its key schema")
+    rejects(
+        lambda: world.pipe(table=table),
+        "key_attribute",
+        "None",
+        "required: the table does not expose its key schema",
+    )
+    rejects(
+        lambda: world.pipe(table=table, key_attribute="id"),
+        "key_type",
+        "None",
+        "required: the table does not expose its key schema",
+    )
 
 
 def test_imported_table_without_stream(world: World) -> None:
     table = dynamodb.Table.from_table_name(world.stack, next(world.ids), "t")
-    rejects(lambda: world.pipe(table=table, key_attribute="id",
-                               key_type=dynamodb.AttributeType.STRING),
-            "table", "Validation/C", "has no stream")
+    rejects(
+        lambda: world.pipe(table=table, key_attribute="id", key_type=dynamodb.AttributeType.STRING),
+        "table",
+        "Validation/C",
+        "has no stream",
+    )
 
 
 def test_key_attribute_must_be_a_key(world: World) -> None:
-    rejects(lambda: world.pipe(key_attribute="MaxTemp"), "key_attribute", "'MaxTemp'",
-            "must be a key attribute of the table \\(Location\\)")
+    rejects(
+        lambda: world.pipe(key_attribute="MaxTemp"),
+        "key_attribute",
+        "'MaxTemp'",
+        "must be a key attribute of the table \\(Location\\)",
+    )
 
 
 def test_key_type_must_match_the_schema(world: World) -> None:
-    rejects(lambda: world.pipe(key_type=dynamodb.AttributeType.NUMBER), "key_type", "NUMBER",
-            "the table defines 'Location' as 'S'")
+    rejects(
+        lambda: world.pipe(key_type=dynamodb.AttributeType.NUMBER),
+        "key_type",
+        "NUMBER",
+        "the table defines 'Location' as 'S'",
+    )
 
 
 def test_key_type_must_be_an_attribute_type(world: World) -> None:
-    rejects(lambda: world.pipe(key_type="S"), "key_type", "'S'",
-            "must be an aws_dynamodb.AttributeType")
+    rejects(
+        lambda: world.pipe(key_type="S"), "key_type", "'S'", "must be an aws_dynamodb.AttributeType"
+    )
 
 
 def test_binary_key_is_rejected(world: World) -> None:
@@ -373,8 +507,9 @@ def test_sort_key_table_for_cache_calls(world: World) -> None:
     table = world.table_with(
         sort_key=dynamodb.Attribute(name="Day", type=dynamodb.AttributeType.STRING)
     )
-    rejects(lambda: world.pipe(DELETE, table=table), "table", "key (Location, Day)",
-            "has a sort key")
+    rejects(
+        lambda: world.pipe(DELETE, table=table), "table", "key (Location, Day)", "has a sort key"
+    )
 
 
 def test_sort_key_table_is_fine_for_change_notices(world: World) -> None:
@@ -385,29 +520,49 @@ def test_sort_key_table_is_fine_for_change_notices(world: World) -> None:
 
 
 def test_key_attribute_unused_by_publish(world: World) -> None:
-    rejects(lambda: world.pipe(PUBLISH, key_attribute="Location"), "key_attribute",
-            "'Location'", "is unused")
+    rejects(
+        lambda: world.pipe(PUBLISH, key_attribute="Location"),
+        "key_attribute",
+        "'Location'",
+        "is unused",
+    )
 
 
 def test_fifo_dead_letter_queue(world: World) -> None:
     queue = sqs.Queue(world.stack, next(world.ids), fifo=True)
-    rejects(lambda: world.pipe(dead_letter_queue=queue), "dead_letter_queue", "Validation/C",
-            "must be a standard queue")
+    rejects(
+        lambda: world.pipe(dead_letter_queue=queue),
+        "dead_letter_queue",
+        "Validation/C",
+        "must be a standard queue",
+    )
 
 
 def test_dead_letter_queue_type(world: World) -> None:
-    rejects(lambda: world.pipe(dead_letter_queue="arn:aws:sqs:x"), "dead_letter_queue",
-            "arn:aws:sqs:x", "must be an aws_sqs.IQueue")
+    rejects(
+        lambda: world.pipe(dead_letter_queue="arn:aws:sqs:x"),
+        "dead_letter_queue",
+        "arn:aws:sqs:x",
+        "must be an aws_sqs.IQueue",
+    )
 
 
 def test_role_type(world: World) -> None:
-    rejects(lambda: world.pipe(role="arn:aws:iam::1:role/x"), "role", "role/x",
-            "must be an aws_iam.IRole")
+    rejects(
+        lambda: world.pipe(role="arn:aws:iam::1:role/x"),
+        "role",
+        "role/x",
+        "must be an aws_iam.IRole",
+    )
 
 
 def test_log_group_type(world: World) -> None:
-    rejects(lambda: world.pipe(log_group="group"), "log_group", "'group'",
-            "must be an aws_logs.ILogGroup")
+    rejects(
+        lambda: world.pipe(log_group="group"),
+        "log_group",
+        "'group'",
+        "must be an aws_logs.ILogGroup",
+    )
 
 
 # --- MomentoConnection ----------------------------------------------------------------------
@@ -418,53 +573,86 @@ def secret(world: World) -> secretsmanager.ISecret:
 
 
 def test_connection_needs_a_secret(world: World) -> None:
-    rejects(lambda: MomentoConnection(world.stack, next(world.ids), api_key_secret="my-key"),
-            "api_key_secret", "'my-key'", "must be an aws_secretsmanager.ISecret")
+    rejects(
+        lambda: MomentoConnection(world.stack, next(world.ids), api_key_secret="my-key"),
+        "api_key_secret",
+        "'my-key'",
+        "must be an aws_secretsmanager.ISecret",
+    )
 
 
 @pytest.mark.parametrize("field", ["", "a:b"])
 def test_connection_secret_field(world: World, field: str) -> None:
-    rejects(lambda: MomentoConnection(world.stack, next(world.ids), api_key_secret=secret(world),
-                                      api_key_secret_field=field),
-            "api_key_secret_field", repr(field), "without ':'")
+    rejects(
+        lambda: MomentoConnection(
+            world.stack, next(world.ids), api_key_secret=secret(world), api_key_secret_field=field
+        ),
+        "api_key_secret_field",
+        repr(field),
+        "without ':'",
+    )
 
 
 def test_connection_name(world: World) -> None:
-    rejects(lambda: MomentoConnection(world.stack, next(world.ids), api_key_secret=secret(world),
-                                      connection_name="bad name"),
-            "connection_name", "'bad name'", "1 to 64")
+    rejects(
+        lambda: MomentoConnection(
+            world.stack, next(world.ids), api_key_secret=secret(world), connection_name="bad name"
+        ),
+        "connection_name",
+        "'bad name'",
+        "1 to 64",
+    )
 
 
 def test_connection_description(world: World) -> None:
-    rejects(lambda: MomentoConnection(world.stack, next(world.ids), api_key_secret=secret(world),
-                                      description="d" * 600),
-            "description", "ddd", "at most 512")
+    rejects(
+        lambda: MomentoConnection(
+            world.stack, next(world.ids), api_key_secret=secret(world), description="d" * 600
+        ),
+        "description",
+        "ddd",
+        "at most 512",
+    )
 
 
 # --- MomentoApiDestination ------------------------------------------------------------------
 
 
 def destination(world: World, **props: Any) -> MomentoApiDestination:
-    options: dict[str, Any] = {"connection": world.connection, "endpoint": ENDPOINT,
-                               "operation": SET}
+    options: dict[str, Any] = {
+        "connection": world.connection,
+        "endpoint": ENDPOINT,
+        "operation": SET,
+    }
     options.update(props)
     return MomentoApiDestination(world.stack, next(world.ids), **options)
 
 
 def test_destination_connection_type(world: World) -> None:
-    rejects(lambda: destination(world, connection=world.connection.connection), "connection",
-            "Connection", "must be a MomentoConnection")
+    rejects(
+        lambda: destination(world, connection=world.connection.connection),
+        "connection",
+        "Connection",
+        "must be a MomentoConnection",
+    )
 
 
 def test_destination_operation_type(world: World) -> None:
-    rejects(lambda: destination(world, operation="PUT"), "operation", "'PUT'",
-            "must be a MomentoOperation")
+    rejects(
+        lambda: destination(world, operation="PUT"),
+        "operation",
+        "'PUT'",
+        "must be a MomentoOperation",
+    )
 
 
 @pytest.mark.parametrize(
     ("endpoint", "rule"),
-    [("http://api.example.com", "must use https"), (ENDPOINT + "/", "must not end with '/'"),
-     (42, "must be a string URL")],
+    [
+        ("http://api.example.com", "must use https"),
+        (ENDPOINT + "/", "must not end with '/'"),
+        (42, "must be a string URL"),
+    ],
 )
 def test_destination_endpoint(world: World, endpoint: object, rule: str) -> None:
     rejects(lambda: destination(world, endpoint=endpoint), "endpoint", str(endpoint)[:8], rule)
@@ -472,10 +660,18 @@ def test_destination_endpoint(world: World, endpoint: object, rule: str) -> None
 
 @pytest.mark.parametrize("limit", [0, 10_001, 1.5, True])
 def test_destination_rate_limit(world: World, limit: object) -> None:
-    rejects(lambda: destination(world, rate_limit_per_second=limit), "rate_limit_per_second",
-            repr(limit), "from 1 to 10000")
+    rejects(
+        lambda: destination(world, rate_limit_per_second=limit),
+        "rate_limit_per_second",
+        repr(limit),
+        "from 1 to 10000",
+    )
 
 
 def test_destination_name(world: World) -> None:
-    rejects(lambda: destination(world, api_destination_name="x/y"), "api_destination_name",
-            "'x/y'", "1 to 64")
+    rejects(
+        lambda: destination(world, api_destination_name="x/y"),
+        "api_destination_name",
+        "'x/y'",
+        "1 to 64",
+    )

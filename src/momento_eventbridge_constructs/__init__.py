@@ -4,6 +4,8 @@ A DynamoDB stream feeds EventBridge pipes; each pipe calls the Momento HTTP API 
 destination: put the item into a cache, evict it, or announce the change on a topic.
 """
 
+from importlib.metadata import version as _version
+
 from .api_destination import MomentoApiDestination
 from .connection import MomentoConnection
 from .endpoint import MomentoEndpoint
@@ -22,4 +24,4 @@ __all__ = [
     "MomentoPayload",
 ]
 
-__version__ = "0.1.0"
+__version__ = _version("momento-eventbridge-constructs")

@@ -1,0 +1,133 @@
+"""The project itself: projen output is reproducible, the package installs cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import momento_eventbridge_constructs
+
+from ._support import ROOT
+
+PUBLIC_API = {
+    "DynamoToMomentoPipe",
+    "MomentoApiDestination",
+    "MomentoConnection",
+    "MomentoConstructError",
+    "MomentoEndpoint",
+    "MomentoOperation",
+    "MomentoPayload",
+}
+
+
+def tracked_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    return [name for name in listed.split("\0") if name]
+
+
+def projen_outputs() -> list[str]:
+    managed = json.loads((ROOT / ".projen/files.json").read_text())["files"]
+    return sorted({*managed, ".projen/files.json"})
+
+
+def test_public_api_is_exactly_the_contract() -> None:
+    assert set(momento_eventbridge_constructs.__all__) == PUBLIC_API
+    for name in PUBLIC_API:
+        assert getattr(momento_eventbridge_constructs, name).__module__.startswith(
+            "momento_eventbridge_constructs."
+        )
+    assert issubclass(momento_eventbridge_constructs.MomentoConstructError, ValueError)
+
+
+def test_core_import_does_not_load_the_local_runtime() -> None:
+    code = (
+        "import sys, momento_eventbridge_constructs; "
+        "print(any(m.startswith('momento_eventbridge_constructs.local') for m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_projen_regenerates_the_committed_files_byte_for_byte(tmp_path: Path) -> None:
+    copy = tmp_path / "repo"
+    for name in tracked_files():
+        target = copy / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    outputs = projen_outputs()
+    for name in outputs:  # regenerate from nothing, not on top of the committed output
+        (copy / name).unlink(missing_ok=True)
+    subprocess.run(["git", "init", "-q"], cwd=copy, check=True)
+    env = {**os.environ, "PROJEN_DISABLE_POST": "1"}
+    subprocess.run(
+        [sys.executable, ".projenrc.py"],
+        cwd=copy,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    for name in outputs:
+        assert (copy / name).read_bytes() == (ROOT / name).read_bytes(), (
+            f"{name} differs from what .projenrc.py generates: run 'make projen' and commit"
+        )
+
+
+@pytest.mark.slow
+def test_wheel_installs_into_a_clean_venv_with_py_typed(tmp_path: Path) -> None:
+    uv = shutil.which("uv")
+    uv_cmd = [uv] if uv else [sys.executable, "-m", "uv"]
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    env.pop("VIRTUAL_ENV", None)
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [*uv_cmd, "build", "--wheel", "--out-dir", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=600,
+    )
+    (wheel,) = dist.glob("momento_eventbridge_constructs-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [*uv_cmd, "venv", "-q", "--python", sys.executable, str(venv)],
+        check=True,
+        env=env,
+        timeout=120,
+    )
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [*uv_cmd, "pip", "install", "-q", "--python", str(python), str(wheel)],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=600,
+    )
+    probe = (
+        "import importlib.resources as r, json, momento_eventbridge_constructs as m; "
+        "print(json.dumps({'typed': r.files(m).joinpath('py.typed').is_file(), "
+        "'api': sorted(m.__all__), 'version': m.__version__}))"
+    )
+    out = subprocess.run(
+        [str(python), "-c", probe], check=True, capture_output=True, text=True, env=env, timeout=300
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"typed": True, "api": sorted(PUBLIC_API), "version": "0.1.0"}
+    installed = subprocess.run(
+        [*uv_cmd, "pip", "list", "--python", str(python)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout
+    assert "moto" not in installed and "boto3" not in installed  # the local extra stays out

@@ -1,0 +1,333 @@
+"""The weather example: one masked snapshot of the full template, and targeted assertions for
+every default and security rule. Synthesized once for the module."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Match
+from aws_cdk.assertions import Template as CdkTemplate
+from syrupy.assertion import SnapshotAssertion
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from ._support import ROOT, Template, logical_id, mask, only, resources, warnings
+
+CACHE = "momento-eventbridge-cache"
+TOPIC = "momento-eventbridge-topic"
+STACK = "WeatherStack"
+
+
+def load_example() -> Any:
+    spec = importlib.util.spec_from_file_location("weather_app", ROOT / "examples/weather/app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def assembly() -> cdk.cx_api.CloudAssembly:
+    app = cdk.App(context={"region": "us-west-2", "aws:cdk:enable-path-metadata": True})
+    return load_example().build_app(app).synth()
+
+
+@pytest.fixture(scope="module")
+def template(assembly: cdk.cx_api.CloudAssembly) -> Template:
+    return assembly.get_stack_by_name(STACK).template  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def cdk_template(template: Template) -> CdkTemplate:
+    return CdkTemplate.from_json(template)
+
+
+@pytest.fixture
+def snapshot_json(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def pipe(template: Template, name: str) -> dict[str, Any]:
+    return template["Resources"][logical_id(template, "AWS::Pipes::Pipe", f"/{name}/")][
+        "Properties"
+    ]
+
+
+def test_full_template_snapshot(template: Template, snapshot_json: SnapshotAssertion) -> None:
+    assert mask(template) == snapshot_json
+
+
+def test_resource_inventory(cdk_template: CdkTemplate) -> None:
+    for resource_type, count in {
+        "AWS::DynamoDB::Table": 1,
+        "AWS::Events::Connection": 1,
+        "AWS::Events::ApiDestination": 3,
+        "AWS::Pipes::Pipe": 3,
+        "AWS::SQS::Queue": 1,  # one DLQ shared by the three pipes
+        "AWS::IAM::Role": 3,
+        "AWS::Logs::LogGroup": 3,
+        "AWS::CloudWatch::Alarm": 4,  # one DLQ alarm + one failure alarm per pipe
+    }.items():
+        cdk_template.resource_count_is(resource_type, count)
+
+
+def test_table_matches_the_reference(cdk_template: CdkTemplate) -> None:
+    cdk_template.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": "Location", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "Location", "AttributeType": "S"}],
+            "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        },
+    )
+
+
+def test_connection_reads_the_key_through_a_dynamic_reference_only(template: Template) -> None:
+    connection = only(template, "AWS::Events::Connection")
+    assert connection["AuthorizationType"] == "API_KEY"
+    auth = connection["AuthParameters"]["ApiKeyAuthParameters"]
+    assert auth["ApiKeyName"] == "Authorization"
+    rendered = json.dumps(auth["ApiKeyValue"])
+    assert rendered.startswith('{"Fn::Join"')
+    assert "{{resolve:secretsmanager:" in rendered
+    assert ":secret:momento-eventbridge-api-key:SecretString:::}}" in rendered
+    # No parameter could carry a key: the template declares none besides CDK's own.
+    assert set(template.get("Parameters", {})) <= {"BootstrapVersion"}
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "path"),
+    [
+        ("CacheSetDestination", "PUT", "/cache/*"),
+        ("CacheDeleteDestination", "DELETE", "/cache/*"),
+        ("TopicPublishDestination", "POST", "/topics/*/*"),
+    ],
+)
+def test_api_destinations(template: Template, name: str, method: str, path: str) -> None:
+    properties = template["Resources"][
+        logical_id(template, "AWS::Events::ApiDestination", f"/{name}/")
+    ]["Properties"]
+    assert properties["HttpMethod"] == method
+    assert properties["InvocationEndpoint"] == (
+        f"https://api.cache.cell-4-us-west-2-1.prod.a.momentohq.com{path}"
+    )
+    assert properties["ConnectionArn"] == {
+        "Fn::GetAtt": [logical_id(template, "AWS::Events::Connection", "/"), "Arn"]
+    }
+
+
+def test_put_pipe(template: Template) -> None:
+    put = pipe(template, "CacheSetPipe")
+    assert json.loads(put["SourceParameters"]["FilterCriteria"]["Filters"][0]["Pattern"]) == {
+        "eventName": ["INSERT", "MODIFY"]
+    }
+    assert put["TargetParameters"]["HttpParameters"] == {
+        "PathParameterValues": [CACHE],
+        "QueryStringParameters": {
+            "key": "$.dynamodb.Keys.Location.S",
+            "ttl_seconds": "$.dynamodb.NewImage.TTL.N",
+        },
+    }
+    assert put["TargetParameters"]["InputTemplate"] == (
+        '{"Location": <$.dynamodb.Keys.Location.S>, '
+        '"MaxTemp": <$.dynamodb.NewImage.MaxTemp.N>, '
+        '"MinTemp": <$.dynamodb.NewImage.MinTemp.N>, '
+        '"ChancesOfPrecipitation": <$.dynamodb.NewImage.ChancesOfPrecipitation.N>}'
+    )
+
+
+def test_delete_pipe(template: Template) -> None:
+    delete = pipe(template, "CacheDeletePipe")
+    assert json.loads(delete["SourceParameters"]["FilterCriteria"]["Filters"][0]["Pattern"]) == {
+        "eventName": ["REMOVE"]
+    }
+    assert delete["TargetParameters"] == {
+        "HttpParameters": {
+            "PathParameterValues": [CACHE],
+            "QueryStringParameters": {"key": "$.dynamodb.Keys.Location.S"},
+        }
+    }
+
+
+def test_publish_pipe_sends_text_with_a_body_valid_for_every_event(template: Template) -> None:
+    publish = pipe(template, "TopicPublishPipe")
+    assert json.loads(publish["SourceParameters"]["FilterCriteria"]["Filters"][0]["Pattern"]) == {
+        "eventName": ["INSERT", "MODIFY", "REMOVE"]
+    }
+    http = publish["TargetParameters"]["HttpParameters"]
+    assert http == {
+        "PathParameterValues": [CACHE, TOPIC],
+        "HeaderParameters": {"Content-Type": "text/plain"},
+    }
+    body = publish["TargetParameters"]["InputTemplate"]
+    assert "NewImage" not in body and "OldImage" not in body
+
+
+@pytest.mark.parametrize("name", ["CacheSetPipe", "CacheDeletePipe", "TopicPublishPipe"])
+def test_every_pipe_has_safe_source_defaults(template: Template, name: str) -> None:
+    source = pipe(template, name)["SourceParameters"]["DynamoDBStreamParameters"]
+    dlq = logical_id(template, "AWS::SQS::Queue", "/CacheSetPipe/")
+    assert source == {
+        "BatchSize": 1,
+        "StartingPosition": "LATEST",
+        "MaximumRetryAttempts": 5,
+        "MaximumRecordAgeInSeconds": 3600,
+        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}},
+    }
+
+
+@pytest.mark.parametrize("name", ["CacheSetPipe", "CacheDeletePipe", "TopicPublishPipe"])
+def test_every_pipe_logs_errors_only_without_payloads(template: Template, name: str) -> None:
+    log = pipe(template, name)["LogConfiguration"]
+    assert log["Level"] == "ERROR"
+    assert "IncludeExecutionData" not in log
+    group = logical_id(template, "AWS::Logs::LogGroup", f"/{name}/")
+    assert log["CloudwatchLogsLogDestination"] == {"LogGroupArn": {"Fn::GetAtt": [group, "Arn"]}}
+    assert template["Resources"][group]["Properties"] == {"RetentionInDays": 30}
+
+
+def test_no_physical_names(template: Template) -> None:
+    names = {
+        "Name",
+        "ConnectionName",
+        "RoleName",
+        "QueueName",
+        "LogGroupName",
+        "TableName",
+        "AlarmName",
+    }
+    for logical, resource in template["Resources"].items():
+        assert not names & set(resource.get("Properties", {})), logical
+
+
+def test_dead_letter_queue_is_encrypted_https_only_and_keeps_14_days(
+    template: Template, cdk_template: CdkTemplate
+) -> None:
+    queue = only(template, "AWS::SQS::Queue")
+    assert queue == {"MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}
+    cdk_template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Action": "sqs:*",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "destination"),
+    [
+        ("CacheSetPipe", "CacheSetDestination"),
+        ("CacheDeletePipe", "CacheDeleteDestination"),
+        ("TopicPublishPipe", "TopicPublishDestination"),
+    ],
+)
+def test_role_is_least_privilege(template: Template, name: str, destination: str) -> None:
+    role_id = logical_id(template, "AWS::IAM::Role", f"/{name}/")
+    role = template["Resources"][role_id]["Properties"]
+    assert pipe(template, name)["RoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    table = logical_id(template, "AWS::DynamoDB::Table", "/WeatherTable/")
+    queue = logical_id(template, "AWS::SQS::Queue", "/")
+    group = logical_id(template, "AWS::Logs::LogGroup", f"/{name}/")
+    api = logical_id(template, "AWS::Events::ApiDestination", f"/{destination}/")
+    (policy,) = role["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert statements == {
+        "ReadTableStream": {
+            "Effect": "Allow",
+            "Action": [
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+            ],
+            "Resource": {"Fn::GetAtt": [table, "StreamArn"]},
+            "Sid": "ReadTableStream",
+        },
+        "InvokeMomento": {
+            "Effect": "Allow",
+            "Action": "events:InvokeApiDestination",
+            "Resource": {"Fn::GetAtt": [api, "ArnForPolicy"]},
+            "Sid": "InvokeMomento",
+        },
+        "SendToDeadLetterQueue": {
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": {"Fn::GetAtt": [queue, "Arn"]},
+            "Sid": "SendToDeadLetterQueue",
+        },
+        "WriteLogs": {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": {"Fn::GetAtt": [group, "Arn"]},
+            "Sid": "WriteLogs",
+        },
+    }
+    assert "*" not in json.dumps(policy)
+    assert "ManagedPolicyArns" not in role
+
+
+def test_role_trust_has_confused_deputy_conditions(cdk_template: CdkTemplate) -> None:
+    cdk_template.all_resources_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "pipes.amazonaws.com"},
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                            "ArnLike": {
+                                "aws:SourceArn": {
+                                    "Fn::Join": [
+                                        "",
+                                        [
+                                            "arn:",
+                                            {"Ref": "AWS::Partition"},
+                                            ":pipes:us-west-2:",
+                                            {"Ref": "AWS::AccountId"},
+                                            ":pipe/*",
+                                        ],
+                                    ]
+                                }
+                            },
+                        },
+                    }
+                ],
+                "Version": "2012-10-17",
+            }
+        },
+    )
+
+
+def test_three_readers_warn_on_the_third_pipe(assembly: cdk.cx_api.CloudAssembly) -> None:
+    (warning,) = warnings(assembly, STACK)
+    assert warning.startswith("3 pipes read the stream of table WeatherStack/WeatherTable")
+    assert "throttles more than 2 readers per shard" in warning
+    stack = assembly.get_stack_by_name(STACK)
+    (message,) = [m for m in stack.messages if m.level.value == "WARNING"]
+    assert message.id == f"/{STACK}/TopicPublishPipe"
+
+
+def test_nothing_secret_like_is_emitted(template: Template) -> None:
+    rendered = json.dumps(template)
+    assert "NoEcho" not in rendered
+    for resource in resources(template, "AWS::Events::Connection").values():
+        assert "ApiKeyValue" in json.dumps(resource)
