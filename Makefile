@@ -5,6 +5,8 @@ SHELL := /bin/bash
 
 VENV := $(CURDIR)/.venv
 export UV_PYTHON_DOWNLOADS := never
+# Trust the platform's certificate store too (registries behind a TLS-inspecting proxy).
+export UV_SYSTEM_CERTS ?= 1
 export PATH := $(VENV)/bin:$(PATH)
 export JSII_NODE := $(VENV)/bin/node
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
