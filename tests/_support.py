@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+
+# Registers the cloud assembly's interfaces with jsii; reading synthesis messages needs them.
+import aws_cdk.cloud_assembly_schema
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_secretsmanager as secretsmanager
 
@@ -68,10 +71,11 @@ def logical_id(template: Template, resource_type: str, path_part: str) -> str:
     return matches[0]
 
 
-def warnings(assembly: cdk.cx_api.CloudAssembly, stack_name: str) -> list[str]:
+def warnings(assembly: cdk.cx_api.CloudAssembly, stack_name: str) -> list[tuple[str, str]]:
+    """(construct path, text) of every warning annotation of a stack."""
     stack = assembly.get_stack_by_name(stack_name)
     return [
-        str(message.entry.data)
+        (message.id, str(message.entry.data))
         for message in stack.messages
         if message.level == cdk.cx_api.SynthesisMessageLevel.WARNING
     ]

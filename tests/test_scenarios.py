@@ -21,7 +21,16 @@ from momento_eventbridge_constructs import (
     MomentoPayload,
 )
 
-from ._support import ENV, Template, destinations, logical_id, only, resources, weather_table
+from ._support import (
+    ENV,
+    Template,
+    destinations,
+    logical_id,
+    only,
+    resources,
+    warnings,
+    weather_table,
+)
 from .test_weather_example import load_example
 
 SET, DELETE, PUBLISH = (
@@ -234,8 +243,7 @@ def test_shared_dlq_is_used_granted_and_alarmed_once(
 
 
 def test_two_pipes_on_one_table_do_not_warn(assembly: cdk.cx_api.CloudAssembly) -> None:
-    stack = assembly.get_stack_by_name("SharedDlq")
-    assert not [m for m in stack.messages if m.level.value == "WARNING"]
+    assert warnings(assembly, "SharedDlq") == []
 
 
 def test_given_role_gets_an_attached_policy_before_the_pipe(
@@ -330,6 +338,4 @@ def test_two_copies_of_a_stack_in_one_app(assembly: cdk.cx_api.CloudAssembly) ->
     # side by side in one account.
     assert json.dumps(a).replace("WeatherA/", "WeatherB/") == json.dumps(b)
     for name in ("WeatherA", "WeatherB"):
-        stack = assembly.get_stack_by_name(name)
-        warned = [m.id for m in stack.messages if m.level.value == "WARNING"]
-        assert warned == [f"/{name}/TopicPublishPipe"]
+        assert [path for path, _ in warnings(assembly, name)] == [f"/{name}/TopicPublishPipe"]
