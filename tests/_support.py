@@ -8,9 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
-
-# Registers the cloud assembly's interfaces with jsii; reading synthesis messages needs them.
-import aws_cdk.cloud_assembly_schema
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_secretsmanager as secretsmanager
 
@@ -72,12 +69,22 @@ def logical_id(template: Template, resource_type: str, path_part: str) -> str:
 
 
 def warnings(assembly: cdk.cx_api.CloudAssembly, stack_name: str) -> list[tuple[str, str]]:
-    """(construct path, text) of every warning annotation of a stack."""
-    stack = assembly.get_stack_by_name(stack_name)
+    """(construct path, text) of every warning annotation of a stack, read from the assembly.
+
+    Read from disk rather than through ``stack.messages``: aws-cdk-lib and
+    aws-cdk.cloud-assembly-schema both install ``aws_cdk/cloud_assembly_schema``, and when the
+    latter wins, jsii cannot map the message entries back to Python.
+    """
+    directory = Path(assembly.directory)
+    artifact = json.loads((directory / "manifest.json").read_text())["artifacts"][stack_name]
+    metadata = dict(artifact.get("metadata", {}))
+    if "additionalMetadataFile" in artifact:
+        metadata.update(json.loads((directory / artifact["additionalMetadataFile"]).read_text()))
     return [
-        (message.id, str(message.entry.data))
-        for message in stack.messages
-        if message.level == cdk.cx_api.SynthesisMessageLevel.WARNING
+        (path, str(entry["data"]))
+        for path, entries in metadata.items()
+        for entry in entries
+        if entry["type"] == "aws:cdk:warning"
     ]
 
 
