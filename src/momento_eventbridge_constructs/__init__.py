@@ -2,17 +2,36 @@
 
 A DynamoDB stream feeds EventBridge pipes; each pipe calls the Momento HTTP API through an API
 destination: put the item into a cache, evict it, or announce the change on a topic.
+
+The public names are imported on first use, so ``momento_eventbridge_constructs.local`` (and
+its command line) starts without loading aws-cdk-lib.
 """
 
-from importlib.metadata import version as _version
+from __future__ import annotations
 
-from .api_destination import MomentoApiDestination
-from .connection import MomentoConnection
-from .endpoint import MomentoEndpoint
-from .errors import MomentoConstructError
-from .operation import MomentoOperation
-from .payload import MomentoPayload
-from .pipe import DynamoToMomentoPipe
+import importlib
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api_destination import MomentoApiDestination
+    from .connection import MomentoConnection
+    from .endpoint import MomentoEndpoint
+    from .errors import MomentoConstructError
+    from .operation import MomentoOperation
+    from .payload import MomentoPayload
+    from .pipe import DynamoToMomentoPipe
+
+_EXPORTS = {
+    "DynamoToMomentoPipe": ".pipe",
+    "MomentoApiDestination": ".api_destination",
+    "MomentoConnection": ".connection",
+    "MomentoConstructError": ".errors",
+    "MomentoEndpoint": ".endpoint",
+    "MomentoOperation": ".operation",
+    "MomentoPayload": ".payload",
+}
 
 __all__ = [
     "DynamoToMomentoPipe",
@@ -24,4 +43,20 @@ __all__ = [
     "MomentoPayload",
 ]
 
-__version__ = _version("momento-eventbridge-constructs")
+try:
+    __version__ = _version("momento-eventbridge-constructs")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
