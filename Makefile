@@ -16,9 +16,10 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: help uv setup synth test lint typecheck projen clean
+.PHONY: help uv setup synth demo test lint typecheck projen clean
 
 help:
+	@echo "make demo    synthesize the weather example and run it locally (no AWS, no Momento)"
 	@echo "make synth   synthesize the weather example into examples/weather/cdk.out"
 	@echo "make test    run lint, type checks and the test suite"
 	@echo "make projen  regenerate pyproject.toml and the projen files from .projenrc.py"
@@ -33,6 +34,9 @@ setup: uv
 synth: setup
 	cd examples/weather && $(VENV)/bin/python app.py
 	@echo "Synthesized: examples/weather/cdk.out/WeatherStack.template.json"
+
+demo: synth
+	$(VENV)/bin/momento-eventbridge-constructs demo examples/weather/cdk.out
 
 lint: setup
 	$(VENV)/bin/ruff check src tests examples

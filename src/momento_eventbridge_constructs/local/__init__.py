@@ -1,0 +1,52 @@
+"""Run the pipes of a synthesized stack locally: moto for AWS, an in-memory Momento.
+
+Install with the ``local`` extra (``pip install 'momento-eventbridge-constructs[local]'``)::
+
+    from momento_eventbridge_constructs.local import LocalPipeline
+
+    with LocalPipeline.from_cloud_assembly("cdk.out") as lp:
+        lp.dynamodb.put_item(TableName=lp.table_name("WeatherStack/WeatherTable"), Item=...)
+        lp.drain(timeout=10)
+        print(lp.momento.get("momento-eventbridge-cache", "New York"))
+
+The pattern matcher, the template renderer and the Momento server/client only need the
+standard library; :class:`LocalPipeline` needs ``boto3`` and ``moto`` and is imported lazily.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .momento_client import MomentoError, MomentoHttpClient, Subscription
+from .momento_server import LocalMomentoServer
+from .patterns import PatternError, compile_pattern, matches
+from .templates import MissingPathError, PipeContext, render_input_template
+
+if TYPE_CHECKING:
+    from .runtime import DeliveryEvent, LocalPipeline, PipeSpec
+
+__all__ = [
+    "DeliveryEvent",
+    "LocalMomentoServer",
+    "LocalPipeline",
+    "MissingPathError",
+    "MomentoError",
+    "MomentoHttpClient",
+    "PatternError",
+    "PipeContext",
+    "PipeSpec",
+    "Subscription",
+    "compile_pattern",
+    "matches",
+    "render_input_template",
+]
+
+_LAZY = {"LocalPipeline", "DeliveryEvent", "PipeSpec"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from . import runtime
+
+        return getattr(runtime, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

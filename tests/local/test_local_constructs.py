@@ -1,0 +1,191 @@
+"""The real weather example and a construct scenario, synthesized once, run by the local runtime.
+
+These prove that what the constructs emit puts the right bytes into the cache and onto the
+topic, retries transient failures and dead-letters the rest without losing anything else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+
+from momento_eventbridge_constructs import DynamoToMomentoPipe, MomentoOperation, MomentoPayload
+from momento_eventbridge_constructs.local import LocalPipeline
+
+from .._support import ENV, destinations
+from ..test_weather_example import load_example
+
+CACHE = "momento-eventbridge-cache"
+TOPIC = "momento-eventbridge-topic"
+SCENARIO_CACHE = "orders"
+SCENARIO_TOPIC = "order-status"
+
+
+def scenario(app: cdk.App) -> None:
+    stack = cdk.Stack(app, "OrdersStack", env=ENV)
+    table = dynamodb.Table(
+        stack,
+        "Orders",
+        partition_key=dynamodb.Attribute(name="OrderId", type=dynamodb.AttributeType.STRING),
+        stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    )
+    apis = destinations(stack)
+    DynamoToMomentoPipe(
+        stack,
+        "Put",
+        table=table,
+        destination=apis[MomentoOperation.CACHE_SET],
+        cache_name=SCENARIO_CACHE,
+        ttl=cdk.Duration.minutes(5),
+        max_retry_attempts=2,
+    )
+    DynamoToMomentoPipe(
+        stack,
+        "Status",
+        table=table,
+        destination=apis[MomentoOperation.TOPIC_PUBLISH],
+        cache_name=SCENARIO_CACHE,
+        topic_name=SCENARIO_TOPIC,
+        event_names=["INSERT", "MODIFY"],
+        value=MomentoPayload.from_attributes({"Status": "S"}),
+        max_retry_attempts=0,
+    )
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    outdir = tmp_path_factory.mktemp("constructs") / "cdk.out"
+    app = cdk.App(outdir=str(outdir), context={"region": "us-west-2"})
+    load_example().build_app(app)
+    scenario(app)
+    app.synth()
+    return outdir
+
+
+@pytest.fixture
+def weather(assembly: Path) -> Iterator[LocalPipeline]:
+    with LocalPipeline.from_cloud_assembly(assembly, "WeatherStack") as lp:
+        yield lp
+
+
+@pytest.fixture
+def orders(assembly: Path) -> Iterator[LocalPipeline]:
+    with LocalPipeline.from_cloud_assembly(assembly, "OrdersStack") as lp:
+        yield lp
+
+
+def put_weather(lp: LocalPipeline, location: str, max_temp: int, ttl: int = 120) -> None:
+    lp.dynamodb.put_item(
+        TableName=lp.table_name("WeatherStack/WeatherTable"),
+        Item={
+            "Location": {"S": location},
+            "MaxTemp": {"N": str(max_temp)},
+            "MinTemp": {"N": "50"},
+            "ChancesOfPrecipitation": {"N": "10"},
+            "TTL": {"N": str(ttl)},
+        },
+    )
+
+
+def cached(lp: LocalPipeline, key: str, cache: str = CACHE) -> Any:
+    value = lp.momento.get(cache, key)
+    return None if value is None else json.loads(value)
+
+
+def server(lp: LocalPipeline) -> Any:
+    assert lp.momento_server is not None
+    return lp.momento_server
+
+
+def test_example_puts_updates_evicts_and_announces(weather: LocalPipeline) -> None:
+    for city, temp in (("New York", 80), ("Rio de Janeiro", 91), ("São Paulo", 77)):
+        put_weather(weather, city, temp, ttl=90)
+    weather.drain(timeout=20)
+    assert cached(weather, "New York") == {
+        "Location": "New York",
+        "MaxTemp": "80",
+        "MinTemp": "50",
+        "ChancesOfPrecipitation": "10",
+    }
+    assert cached(weather, "São Paulo")["MaxTemp"] == "77"
+    puts = [r for r in server(weather).requests if r.method == "PUT"]
+    assert {r.query["key"][0] for r in puts} == {"New York", "Rio de Janeiro", "São Paulo"}
+    assert {r.query["ttl_seconds"][0] for r in puts} == {"90"}  # the item's relative TTL
+
+    put_weather(weather, "New York", 84)
+    weather.drain(timeout=20)
+    assert cached(weather, "New York")["MaxTemp"] == "84"
+
+    weather.dynamodb.delete_item(
+        TableName=weather.table_name("WeatherStack/WeatherTable"),
+        Key={"Location": {"S": "Rio de Janeiro"}},
+    )
+    weather.drain(timeout=20)
+    assert cached(weather, "Rio de Janeiro") is None
+    assert cached(weather, "New York") is not None
+
+    notices = [json.loads(m) for m in weather.momento.messages(CACHE, TOPIC)]
+    assert [(n["eventName"], n["keys"]["Location"]["S"]) for n in notices] == [
+        ("INSERT", "New York"),
+        ("INSERT", "Rio de Janeiro"),
+        ("INSERT", "São Paulo"),
+        ("MODIFY", "New York"),
+        ("REMOVE", "Rio de Janeiro"),
+    ]
+    publishes = [r for r in server(weather).requests if r.method == "POST"]
+    assert {r.headers.get("content-type") for r in publishes} == {"text/plain"}
+    assert weather.dead_letters() == []
+
+
+def put_order(lp: LocalPipeline, order_id: str, status: str) -> None:
+    lp.dynamodb.put_item(
+        TableName=lp.table_name("OrdersStack/Orders"),
+        Item={"OrderId": {"S": order_id}, "Status": {"S": status}, "Total": {"N": "12.5"}},
+    )
+
+
+def test_scenario_caches_the_new_image_with_the_fixed_ttl(orders: LocalPipeline) -> None:
+    put_order(orders, "o-1", "NEW")
+    orders.drain(timeout=20)
+    assert cached(orders, "o-1", SCENARIO_CACHE) == {
+        "OrderId": {"S": "o-1"},
+        "Status": {"S": "NEW"},
+        "Total": {"N": "12.5"},
+    }
+    (put,) = [r for r in server(orders).requests if r.method == "PUT"]
+    assert put.query["ttl_seconds"] == ["300"]
+    assert [json.loads(m) for m in orders.momento.messages(SCENARIO_CACHE, SCENARIO_TOPIC)] == [
+        {"OrderId": "o-1", "Status": "NEW"}
+    ]
+
+
+def test_scenario_retries_a_500_and_dead_letters_a_400_losing_nothing_else(
+    orders: LocalPipeline,
+) -> None:
+    server(orders).inject_failures(500, 1, method="PUT")
+    server(orders).inject_failures(400, 1, method="POST")
+    put_order(orders, "o-2", "PAID")
+    put_order(orders, "o-3", "NEW")
+    orders.drain(timeout=30)
+
+    # The 500 was retried: both orders are cached.
+    assert cached(orders, "o-2", SCENARIO_CACHE)["Status"] == {"S": "PAID"}
+    assert cached(orders, "o-3", SCENARIO_CACHE)["Status"] == {"S": "NEW"}
+    put_statuses = [r.status for r in server(orders).requests if r.method == "PUT"]
+    assert put_statuses.count(500) == 1 and put_statuses.count(204) == 2
+
+    # The 400 is not retried: o-2's announcement went to the DLQ, o-3's was delivered.
+    assert [json.loads(m) for m in orders.momento.messages(SCENARIO_CACHE, SCENARIO_TOPIC)] == [
+        {"OrderId": "o-3", "Status": "NEW"}
+    ]
+    (letter,) = orders.dead_letters()
+    assert letter["context"]["condition"] == "RetryAttemptsExhausted"
+    info = letter["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1
+    assert info["startSequenceNumber"] == info["endSequenceNumber"]
