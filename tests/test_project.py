@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -131,3 +132,68 @@ def test_wheel_installs_into_a_clean_venv_with_py_typed(tmp_path: Path) -> None:
         env=env,
     ).stdout
     assert "moto" not in installed and "boto3" not in installed  # the local extra stays out
+
+
+def declared_floor(package: str) -> str:
+    """The lower bound of a runtime dependency as pyproject.toml declares it."""
+    text = (ROOT / "pyproject.toml").read_text()
+    match = re.search(rf'"{re.escape(package)}>=([0-9.]+),<[0-9]+"', text)
+    assert match, f"{package} must be declared as a floor range in pyproject.toml"
+    return match.group(1)
+
+
+@pytest.mark.slow
+def test_declared_minimum_aws_cdk_lib_synthesizes_the_example(tmp_path: Path) -> None:
+    """The floor in pyproject.toml is a promise: the example must synthesize on exactly it."""
+    floor = declared_floor("aws-cdk-lib")
+    uv = shutil.which("uv")
+    uv_cmd = [uv] if uv else [sys.executable, "-m", "uv"]
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    env.pop("VIRTUAL_ENV", None)
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [*uv_cmd, "venv", "-q", "--python", sys.executable, str(venv)],
+        check=True,
+        env=env,
+        timeout=120,
+    )
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [
+            *uv_cmd,
+            "pip",
+            "install",
+            "-q",
+            "--python",
+            str(python),
+            f"aws-cdk-lib=={floor}",
+            f"constructs=={declared_floor('constructs')}",
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+        timeout=900,
+    )
+    outdir = tmp_path / "cdk.out"
+    # jsii runs on this suite's Node.js (set by conftest), not the machine's.
+    run_env = {**env, "CDK_OUTDIR": str(outdir)}
+    subprocess.run(
+        [str(python), str(ROOT / "examples/weather/app.py")],
+        check=True,
+        capture_output=True,
+        env=run_env,
+        timeout=600,
+    )
+    versions = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('aws-cdk-lib'))"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout.strip()
+    assert versions == floor
+    template = json.loads((outdir / "WeatherStack.template.json").read_text())
+    types = [resource["Type"] for resource in template["Resources"].values()]
+    assert types.count("AWS::Pipes::Pipe") == 3
+    assert types.count("AWS::Events::ApiDestination") == 3
