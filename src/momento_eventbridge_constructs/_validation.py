@@ -28,6 +28,8 @@ _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _EVENTBRIDGE_NAME = re.compile(r"^[.\-_A-Za-z0-9]+$")
 MAX_EVENTBRIDGE_NAME_LENGTH = 64
 MAX_DESCRIPTION_LENGTH = 512
+# Characters that end a line for the service's "^.*$" pattern (Java regex line terminators).
+_LINE_BREAKS = frozenset("\n\r\x85\u2028\u2029")
 
 
 def is_token(value: object) -> bool:
@@ -127,6 +129,9 @@ class Checker:
             self.fail(
                 prop, value, f"must be a string of at most {MAX_DESCRIPTION_LENGTH} characters"
             )
+        # EventBridge descriptions match "^.*$" (one line): CloudFormation rejects line breaks.
+        if any(ch in _LINE_BREAKS for ch in value):
+            self.fail(prop, value, "must be a single line (no line breaks)")
 
     def whole_number(self, prop: str, value: object, low: int, high: int, rule: str = "") -> int:
         if isinstance(value, bool) or not isinstance(value, int):

@@ -6,7 +6,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from ._validation import Checker
+from ._validation import Checker, is_token
 
 __all__ = ["MomentoConnection"]
 
@@ -51,21 +51,31 @@ class MomentoConnection(Construct):
         """
         check = Checker(f"MomentoConnection {id!r}")
         if api_key_secret is None or not hasattr(api_key_secret, "secret_value_from_json"):
+            # Never echo the value: a user who passes the key itself (a string, a
+            # SecretValue) would otherwise see it in the error, the console and CI logs.
             check.fail(
                 "api_key_secret",
-                api_key_secret,
+                check.shown(f"<{type(api_key_secret).__name__}, value not shown>"),
                 "must be an aws_secretsmanager.ISecret holding the Momento API key",
             )
         if api_key_secret_field is not None and (
             not isinstance(api_key_secret_field, str)
             or not api_key_secret_field
             or ":" in api_key_secret_field
+            # '{' and '}' would end the dynamic reference early; control characters fail the
+            # connection's ApiKeyValue pattern at deploy (cfn-lint W1032). Tokens pass.
+            or (
+                not is_token(api_key_secret_field)
+                and any(
+                    ch in "{}" or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in api_key_secret_field
+                )
+            )
         ):
             check.fail(
                 "api_key_secret_field",
                 api_key_secret_field,
-                "must be a non-empty JSON field name without ':' (it becomes part of a "
-                "CloudFormation dynamic reference)",
+                "must be a non-empty JSON field name without ':', '{', '}' or control "
+                "characters (it becomes part of a CloudFormation dynamic reference)",
             )
         check.eventbridge_name("connection_name", connection_name)
         check.description("description", description)

@@ -16,6 +16,7 @@ from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
+from ._nag import DEAD_LETTER_QUEUE_RULES, acknowledge
 from ._table import ATTRIBUTE_TYPE_CODES, TableFacts, read_table
 from ._validation import Checker, is_number_token, is_token
 from .api_destination import MomentoApiDestination
@@ -320,13 +321,18 @@ class DynamoToMomentoPipe(Construct):
         self.key_attribute: str | None = key.attribute if key else None
         """The attribute whose value is the Momento key (None when unused)."""
 
-        self.dead_letter_queue: sqs.IQueue = dead_letter_queue or sqs.Queue(
-            self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-        )
+        if dead_letter_queue is None:
+            dead_letter_queue = sqs.Queue(
+                self,
+                "DeadLetterQueue",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=DLQ_RETENTION,
+            )
+            # cdk-nag cannot see that a Pipes DeadLetterConfig makes this queue a DLQ; a given
+            # queue is the user's to acknowledge.
+            acknowledge(dead_letter_queue, DEAD_LETTER_QUEUE_RULES)
+        self.dead_letter_queue: sqs.IQueue = dead_letter_queue
         """The dead-letter queue: records that still failed after the last retry."""
 
         self.log_group: logs.ILogGroup | None = None

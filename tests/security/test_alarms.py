@@ -1,0 +1,195 @@
+"""The pipe's default alarms: DLQ depth and failed executions, an alarm action, and opt-out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import IConstruct
+
+from momento_eventbridge_constructs import (
+    DynamoToMomentoPipe,
+    MomentoApiDestination,
+    MomentoConstructError,
+    MomentoOperation,
+)
+
+from .._support import ENV, destinations, resources, template_of, weather_table
+
+SET, DELETE, PUBLISH = (
+    MomentoOperation.CACHE_SET,
+    MomentoOperation.CACHE_DELETE,
+    MomentoOperation.TOPIC_PUBLISH,
+)
+
+
+class World:
+    """Stacks: "Notified" (one pipe, SNS action), "Shared" (three pipes, one created DLQ),
+    "Given" (two pipes, one user queue), "Off" (create_alarms=False)."""
+
+    def __init__(self) -> None:
+        self.app = cdk.App()
+        self.pipes: dict[str, list[DynamoToMomentoPipe]] = {}
+        self.calls: dict[str, dict[MomentoOperation, MomentoApiDestination]] = {}
+        self.tables: dict[str, dynamodb.Table] = {}
+
+        notified = self._stack("Notified")
+        self.topic = sns.Topic(notified, "Topic", enforce_ssl=True)
+        self._pipes(notified, [SET], alarm_action=cloudwatch_actions.SnsAction(self.topic))
+
+        shared = self._stack("Shared")
+        first = self._pipes(shared, [SET])[0]
+        self._pipes(shared, [DELETE, PUBLISH], dead_letter_queue=first.dead_letter_queue)
+
+        given = self._stack("Given")
+        self.given_queue = sqs.Queue(given, "Dlq", enforce_ssl=True)
+        self._pipes(given, [SET, DELETE], dead_letter_queue=self.given_queue)
+
+        self._pipes(self._stack("Off"), [SET], create_alarms=False)
+        self.assembly = self.app.synth()
+
+    def _stack(self, name: str) -> cdk.Stack:
+        stack = cdk.Stack(self.app, name, env=ENV)
+        self.pipes[name] = []
+        self.calls[name] = destinations(stack)
+        self.tables[name] = weather_table(stack)
+        return stack
+
+    def _pipes(
+        self, stack: cdk.Stack, operations: list[MomentoOperation], **props: Any
+    ) -> list[DynamoToMomentoPipe]:
+        name = stack.stack_name
+        made = [
+            DynamoToMomentoPipe(
+                stack,
+                operation.name,
+                table=self.tables[name],
+                destination=self.calls[name][operation],
+                cache_name="cache",
+                topic_name="topic" if operation is PUBLISH else None,
+                **props,
+            )
+            for operation in operations
+        ]
+        self.pipes[name].extend(made)
+        return made
+
+    def alarms(self, stack: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource["Properties"]
+            for logical_id, resource in resources(
+                template_of(self.assembly, stack), "AWS::CloudWatch::Alarm"
+            ).items()
+        }
+
+    def logical_id(self, construct: IConstruct) -> str:
+        resource = construct.node.default_child
+        assert isinstance(resource, cdk.CfnElement)
+        return cdk.Stack.of(construct).get_logical_id(resource)
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    yield World()
+
+
+def test_dead_letter_queue_alarm_fires_on_any_message(world: World) -> None:
+    pipe = world.pipes["Notified"][0]
+    assert isinstance(pipe.dead_letter_queue_alarm, cloudwatch.Alarm)
+    alarm = world.alarms("Notified")[world.logical_id(pipe.dead_letter_queue_alarm)]
+    queue_id = world.logical_id(pipe.dead_letter_queue)
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}
+    ]
+    assert alarm["Statistic"] == "Maximum" and alarm["Period"] == 60
+    assert alarm["Threshold"] == 1 and alarm["EvaluationPeriods"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert "dead-letter queue" in alarm["AlarmDescription"]
+
+
+def test_failure_alarm_fires_on_any_failed_execution(world: World) -> None:
+    pipe = world.pipes["Notified"][0]
+    assert isinstance(pipe.failure_alarm, cloudwatch.Alarm)
+    alarm = world.alarms("Notified")[world.logical_id(pipe.failure_alarm)]
+    assert alarm["Namespace"] == "AWS/EventBridge/Pipes"
+    assert alarm["MetricName"] == "ExecutionFailed"
+    assert alarm["Dimensions"] == [
+        {"Name": "PipeName", "Value": {"Ref": cdk.Stack.of(pipe).get_logical_id(pipe.pipe)}}
+    ]
+    assert alarm["Statistic"] == "Sum" and alarm["Period"] == 300
+    assert alarm["Threshold"] == 1 and alarm["EvaluationPeriods"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_alarm_action_notifies_the_topic_from_both_alarms(world: World) -> None:
+    alarms = world.alarms("Notified")
+    assert len(alarms) == 2
+    topic_ref = {"Ref": world.logical_id(world.topic)}
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [topic_ref]
+        assert "OKActions" not in alarm and "InsufficientDataActions" not in alarm
+
+
+def test_without_action_alarms_notify_nobody(world: World) -> None:
+    for alarm in world.alarms("Shared").values():
+        assert "AlarmActions" not in alarm
+
+
+def test_a_shared_created_queue_gets_one_alarm(world: World) -> None:
+    pipes = world.pipes["Shared"]
+    queue_alarms = {id(pipe.dead_letter_queue_alarm) for pipe in pipes}
+    assert len(queue_alarms) == 1 and pipes[0].dead_letter_queue_alarm is not None
+    alarms = world.alarms("Shared")
+    metrics = sorted(alarm["MetricName"] for alarm in alarms.values())
+    assert metrics == ["ApproximateNumberOfMessagesVisible"] + ["ExecutionFailed"] * 3
+    failure_ids = {world.logical_id(pipe.failure_alarm) for pipe in pipes if pipe.failure_alarm}
+    assert len(failure_ids) == 3 and failure_ids <= set(alarms)
+
+
+def test_a_shared_given_queue_gets_one_alarm(world: World) -> None:
+    pipes = world.pipes["Given"]
+    assert pipes[0].dead_letter_queue_alarm is pipes[1].dead_letter_queue_alarm is not None
+    queue_alarms = [
+        alarm
+        for alarm in world.alarms("Given").values()
+        if alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    ]
+    queue_id = world.logical_id(world.given_queue)
+    assert [alarm["Dimensions"][0]["Value"] for alarm in queue_alarms] == [
+        {"Fn::GetAtt": [queue_id, "QueueName"]}
+    ]
+
+
+def test_alarms_can_be_turned_off(world: World) -> None:
+    pipe = world.pipes["Off"][0]
+    assert pipe.dead_letter_queue_alarm is None and pipe.failure_alarm is None
+    assert world.alarms("Off") == {}
+
+
+def test_an_alarm_action_needs_alarms() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S", env=ENV)
+    topic = sns.Topic(stack, "Topic")
+    with pytest.raises(MomentoConstructError) as raised:
+        DynamoToMomentoPipe(
+            stack,
+            "Pipe",
+            table=weather_table(stack),
+            destination=destinations(stack)[SET],
+            cache_name="cache",
+            create_alarms=False,
+            alarm_action=cloudwatch_actions.SnsAction(topic),
+        )
+    assert raised.value.prop == "alarm_action"
+    assert "create_alarms is False" in raised.value.rule
