@@ -39,8 +39,8 @@ demo: synth
 	$(VENV)/bin/momento-eventbridge-constructs demo examples/weather/cdk.out
 
 lint: setup
-	$(VENV)/bin/ruff check src tests examples
-	$(VENV)/bin/ruff format --check src tests examples
+	$(VENV)/bin/ruff check src tests examples benchmarks
+	$(VENV)/bin/ruff format --check src tests examples benchmarks
 
 typecheck: setup
 	$(VENV)/bin/mypy
