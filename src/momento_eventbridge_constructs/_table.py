@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +31,25 @@ class TableFacts:
     encryption_key: kms.IKey | None
 
 
+# One read per table object: the pipes of a table (usually three) share it. The facts do not
+# change after the table is constructed (stream, key schema and encryption are constructor
+# props), and reading them costs about ten jsii round trips.
+_FACTS: weakref.WeakKeyDictionary[dynamodb.ITable, TableFacts] = weakref.WeakKeyDictionary()
+
+
 def read_table(table: dynamodb.ITable) -> TableFacts:
+    """:func:`read_table_uncached`, once per table object."""
+    try:
+        return _FACTS[table]
+    except (KeyError, TypeError):  # TypeError: an object that cannot be weakly referenced
+        pass
+    facts = read_table_uncached(table)
+    with contextlib.suppress(TypeError):
+        _FACTS[table] = facts
+    return facts
+
+
+def read_table_uncached(table: dynamodb.ITable) -> TableFacts:
     """Read stream, stream view type and key schema from the table's L1 resource.
 
     ``Table`` and ``TableV2`` both render them from one resolved property bag (one jsii round

@@ -51,16 +51,29 @@ MIN_RECORD_AGE_SECONDS = 60
 MAX_RECORD_AGE_SECONDS = 24 * 3600  # DynamoDB Streams keeps records for 24 hours
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 DLQ_RETENTION = Duration.days(14)
+# Built once: each Duration is a jsii object, and creating one is a round trip to Node.js.
+DLQ_ALARM_PERIOD = Duration.minutes(1)
+FAILURE_ALARM_PERIOD = Duration.minutes(5)
 
 PIPES_METRIC_NAMESPACE = "AWS/EventBridge/Pipes"
 READER_WARNING_ID = "momento-eventbridge-constructs:StreamReaders"
 MAX_READERS_PER_SHARD = 2
 
-# Per construct tree: which pipes read which stream, and the one DLQ alarm per queue.
-_READERS: weakref.WeakKeyDictionary[IConstruct, dict[str, list[str]]] = weakref.WeakKeyDictionary()
-_DLQ_ALARMS: weakref.WeakKeyDictionary[IConstruct, dict[str, cloudwatch.Alarm]] = (
+# Registries keyed by the Python objects themselves, so that keeping them costs no jsii round
+# trip (``node.root`` and ``node.path`` are two each). Which pipes read a table's stream (by
+# table object; by construct tree and ARN for an imported stream ARN), the one DLQ alarm per
+# queue.
+_Readers = list["weakref.ref[DynamoToMomentoPipe]"]
+_READERS: weakref.WeakKeyDictionary[object, _Readers] = weakref.WeakKeyDictionary()
+_READERS_BY_ARN: weakref.WeakKeyDictionary[IConstruct, dict[str, _Readers]] = (
     weakref.WeakKeyDictionary()
 )
+_DLQ_ALARMS: weakref.WeakKeyDictionary[sqs.IQueue, cloudwatch.Alarm] = weakref.WeakKeyDictionary()
+
+
+def _has(value: object, attribute: str) -> bool:
+    """``hasattr`` without calling a jsii property getter (a round trip) on the instance."""
+    return hasattr(type(value), attribute) or (attribute in getattr(value, "__dict__", {}))
 
 
 class DynamoToMomentoPipe(Construct):
@@ -167,7 +180,7 @@ class DynamoToMomentoPipe(Construct):
         check = Checker(f"DynamoToMomentoPipe {id!r}")
 
         # --- validate every prop before building anything -----------------------------------
-        if table is None or not hasattr(table, "table_stream_arn"):
+        if table is None or not _has(table, "table_stream_arn"):
             check.fail("table", table, "must be an aws_dynamodb.ITable with a stream")
         check.instance("destination", destination, MomentoApiDestination, "a MomentoApiDestination")
         operation = destination.operation
@@ -273,29 +286,35 @@ class DynamoToMomentoPipe(Construct):
             query["key"] = f"$.dynamodb.Keys.{key.attribute}.{key.type_code}"
         if ttl_query is not None:
             query["ttl_seconds"] = ttl_query
-        context = {
-            "events": events,
-            "view_type": facts.view_type if facts.schema_known else None,
-            "key_attributes": facts.key_attributes,
-            "check": check,
-        }
+
+        def check_paths(paths: list[str], prop: str) -> None:
+            check_record_paths(
+                paths,
+                events=events,
+                view_type=facts.view_type if facts.schema_known else None,
+                key_attributes=facts.key_attributes,
+                check=check,
+                prop=prop,
+            )
+
         if input_template is not None:
-            check_record_paths(placeholders(input_template), prop="value", **context)  # type: ignore[arg-type]
+            check_paths(placeholders(input_template), "value")
         if ttl_attribute is not None:
-            check_record_paths([query["ttl_seconds"]], prop="ttl_attribute", **context)  # type: ignore[arg-type]
+            check_paths([query["ttl_seconds"]], "ttl_attribute")
 
         if dead_letter_queue is not None:
-            if not hasattr(dead_letter_queue, "queue_arn"):
+            if not _has(dead_letter_queue, "queue_arn"):
                 check.fail("dead_letter_queue", dead_letter_queue, "must be an aws_sqs.IQueue")
             if dead_letter_queue.fifo:
                 check.fail(
                     "dead_letter_queue",
                     dead_letter_queue.node.path,
-                    "must be a standard queue; pipes cannot send to a FIFO dead-letter queue",
+                    "must be a standard queue: pipes send dead letters without the message "
+                    "group ID a FIFO queue requires",
                 )
-        if role is not None and not hasattr(role, "role_arn"):
+        if role is not None and not _has(role, "role_arn"):
             check.fail("role", role, "must be an aws_iam.IRole")
-        if log_group is not None and not hasattr(log_group, "log_group_arn"):
+        if log_group is not None and not _has(log_group, "log_group_arn"):
             check.fail("log_group", log_group, "must be an aws_logs.ILogGroup")
 
         # --- build --------------------------------------------------------------------------
@@ -321,6 +340,7 @@ class DynamoToMomentoPipe(Construct):
         self.key_attribute: str | None = key.attribute if key else None
         """The attribute whose value is the Momento key (None when unused)."""
 
+        created_queue = dead_letter_queue is None
         if dead_letter_queue is None:
             dead_letter_queue = sqs.Queue(
                 self,
@@ -341,6 +361,9 @@ class DynamoToMomentoPipe(Construct):
             self.log_group = log_group or logs.LogGroup(
                 self, "LogGroup", retention=log_retention or DEFAULT_LOG_RETENTION
             )
+        # Each ARN is a jsii property read (a round trip): read each once.
+        queue_arn = self.dead_letter_queue.queue_arn
+        log_group_arn = self.log_group.log_group_arn if self.log_group is not None else None
 
         statements = [
             iam.PolicyStatement(
@@ -361,15 +384,15 @@ class DynamoToMomentoPipe(Construct):
             iam.PolicyStatement(
                 sid="SendToDeadLetterQueue",
                 actions=["sqs:SendMessage"],
-                resources=[self.dead_letter_queue.queue_arn],
+                resources=[queue_arn],
             ),
         ]
-        if self.log_group is not None:
+        if log_group_arn is not None:
             statements.append(
                 iam.PolicyStatement(
                     sid="WriteLogs",
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[self.log_group.log_group_arn],
+                    resources=[log_group_arn],
                 )
             )
         if facts.encryption_key is not None:
@@ -380,7 +403,8 @@ class DynamoToMomentoPipe(Construct):
                     resources=[facts.encryption_key.key_arn],
                 )
             )
-        queue_key = self.dead_letter_queue.encryption_master_key
+        # The queue created above uses SQS-managed encryption: no key to grant.
+        queue_key = None if created_queue else self.dead_letter_queue.encryption_master_key
         if queue_key is not None:
             statements.append(
                 iam.PolicyStatement(
@@ -394,21 +418,18 @@ class DynamoToMomentoPipe(Construct):
         if role is None:
             # Confused-deputy guard: only pipes of this account and region may assume the role.
             # The ARN pattern is built without the pipe's own ARN, which would be a cycle.
-            source_arn = stack.format_arn(
-                service="pipes",
-                resource="pipe",
-                resource_name=pipe_name or "*",
-            )
+            conditions = {
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {
+                    "aws:SourceArn": stack.format_arn(
+                        service="pipes", resource="pipe", resource_name=pipe_name or "*"
+                    )
+                },
+            }
             self.role: iam.IRole = iam.Role(
                 self,
                 "Role",
-                assumed_by=iam.ServicePrincipal(
-                    "pipes.amazonaws.com",
-                    conditions={
-                        "StringEquals": {"aws:SourceAccount": stack.account},
-                        "ArnLike": {"aws:SourceArn": source_arn},
-                    },
-                ),
+                assumed_by=iam.ServicePrincipal("pipes.amazonaws.com", conditions=conditions),
                 description="Lets an EventBridge pipe apply DynamoDB stream records to Momento",
                 inline_policies={"DynamoToMomento": iam.PolicyDocument(statements=statements)},
             )
@@ -418,14 +439,12 @@ class DynamoToMomentoPipe(Construct):
             policy = iam.Policy(self, "Policy", statements=statements, roles=[role])
 
         log_configuration = None
-        if self.log_group is not None:
+        if log_group_arn is not None:
             log_configuration = pipes.CfnPipe.PipeLogConfigurationProperty(
                 level=log_level,
                 include_execution_data=["ALL"] if include_execution_data else None,
                 cloudwatch_logs_log_destination=(
-                    pipes.CfnPipe.CloudwatchLogsLogDestinationProperty(
-                        log_group_arn=self.log_group.log_group_arn
-                    )
+                    pipes.CfnPipe.CloudwatchLogsLogDestinationProperty(log_group_arn=log_group_arn)
                 ),
             )
         else:
@@ -447,9 +466,7 @@ class DynamoToMomentoPipe(Construct):
                         batch_size=1,
                         maximum_retry_attempts=max_retry_attempts,
                         maximum_record_age_in_seconds=record_age,
-                        dead_letter_config=pipes.CfnPipe.DeadLetterConfigProperty(
-                            arn=self.dead_letter_queue.queue_arn
-                        ),
+                        dead_letter_config=pipes.CfnPipe.DeadLetterConfigProperty(arn=queue_arn),
                     )
                 ),
                 filter_criteria=pipes.CfnPipe.FilterCriteriaProperty(
@@ -492,9 +509,7 @@ class DynamoToMomentoPipe(Construct):
         self._guard_stream_readers(stream_arn)
 
     def _create_alarms(self, action: cloudwatch.IAlarmAction | None) -> None:
-        alarms = _DLQ_ALARMS.setdefault(self.node.root, {})
-        queue_path = self.dead_letter_queue.node.path
-        dlq_alarm = alarms.get(queue_path)
+        dlq_alarm = _DLQ_ALARMS.get(self.dead_letter_queue)
         if dlq_alarm is None:
             dlq_alarm = cloudwatch.Alarm(
                 self,
@@ -505,14 +520,14 @@ class DynamoToMomentoPipe(Construct):
                     "the stream for 24 hours."
                 ),
                 metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(1), statistic="Maximum"
+                    period=DLQ_ALARM_PERIOD, statistic="Maximum"
                 ),
                 threshold=1,
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
-            alarms[queue_path] = dlq_alarm
+            _DLQ_ALARMS[self.dead_letter_queue] = dlq_alarm
         self.dead_letter_queue_alarm = dlq_alarm
         self.failure_alarm = cloudwatch.Alarm(
             self,
@@ -523,7 +538,7 @@ class DynamoToMomentoPipe(Construct):
                 metric_name="ExecutionFailed",
                 dimensions_map={"PipeName": self.pipe.ref},
                 statistic="Sum",
-                period=Duration.minutes(5),
+                period=FAILURE_ALARM_PERIOD,
             ),
             threshold=1,
             evaluation_periods=1,
@@ -536,15 +551,18 @@ class DynamoToMomentoPipe(Construct):
 
     def _guard_stream_readers(self, stream_arn: str) -> None:
         """Warn when more than two pipes of one app read the same table stream."""
-        streams = _READERS.setdefault(self.node.root, {})
-        stream_key = self.table.node.path if is_token(stream_arn) else stream_arn
-        readers = streams.setdefault(stream_key, [])
-        readers.append(self.node.path)
+        # Construct paths are read only when the warning is due: each costs two round trips.
+        if is_token(stream_arn):
+            readers = _READERS.setdefault(self.table, [])
+        else:
+            readers = _READERS_BY_ARN.setdefault(self.node.root, {}).setdefault(stream_arn, [])
+        readers.append(weakref.ref(self))
         if len(readers) > MAX_READERS_PER_SHARD:
+            paths = ", ".join(pipe.node.path for pipe in (ref() for ref in readers) if pipe)
             Annotations.of(self).add_warning_v2(
                 READER_WARNING_ID,
                 f"{len(readers)} pipes read the stream of table {self.table.node.path} "
-                f"({', '.join(readers)}). DynamoDB Streams throttles more than "
+                f"({paths}). DynamoDB Streams throttles more than "
                 f"{MAX_READERS_PER_SHARD} readers per shard, which delays every pipe on the "
                 "stream. Keep at most two pipes per table (e.g. drop the delete pipe and let "
                 "evicted items expire by TTL), or, if the delay is acceptable, acknowledge it "
