@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_secretsmanager as secretsmanager
 
 from momento_eventbridge_constructs import (
+    DynamoToMomentoPipe,
     MomentoApiDestination,
     MomentoConnection,
     MomentoEndpoint,
@@ -118,3 +120,44 @@ def template_of(assembly: cdk.cx_api.CloudAssembly, stack_name: str) -> Template
 
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+class World:
+    """One stack with a weather table, a connection and the three destinations.
+
+    Every prop is validated before a construct creates anything, so the invalid-input tests of a
+    module can all build into this one stack, and nothing is synthesized.
+    """
+
+    def __init__(self, stack_name: str) -> None:
+        self.app = cdk.App()
+        self.stack = cdk.Stack(self.app, stack_name, env=ENV)
+        self.table = weather_table(self.stack)
+        self.destinations = destinations(self.stack)
+        self.connection = self.destinations[MomentoOperation.CACHE_SET].connection
+        self.ids = (f"C{n}" for n in itertools.count())
+
+    def pipe(
+        self, operation: MomentoOperation = MomentoOperation.CACHE_SET, **props: Any
+    ) -> DynamoToMomentoPipe:
+        options: dict[str, Any] = {
+            "table": self.table,
+            "destination": self.destinations[operation],
+            "cache_name": "cache",
+        }
+        if operation is MomentoOperation.TOPIC_PUBLISH:
+            options["topic_name"] = "topic"
+        options.update(props)
+        return DynamoToMomentoPipe(self.stack, next(self.ids), **options)
+
+    def destination(self, **props: Any) -> MomentoApiDestination:
+        options: dict[str, Any] = {
+            "connection": self.connection,
+            "endpoint": ENDPOINT,
+            "operation": MomentoOperation.CACHE_SET,
+        }
+        options.update(props)
+        return MomentoApiDestination(self.stack, next(self.ids), **options)
+
+    def table_with(self, **props: Any) -> dynamodb.Table:
+        return weather_table(self.stack, next(self.ids), **props)

@@ -84,53 +84,49 @@ def test_projen_regenerates_the_committed_files_byte_for_byte(tmp_path: Path) ->
         )
 
 
+class CleanVenv:
+    """A new virtual environment beside the suite's, managed with uv."""
+
+    def __init__(self, path: Path) -> None:
+        uv = shutil.which("uv")
+        self.uv = [uv] if uv else [sys.executable, "-m", "uv"]
+        self.env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+        self.env.pop("VIRTUAL_ENV", None)
+        self.python = path / "bin" / "python"
+        self.run(*self.uv, "venv", "-q", "--python", sys.executable, str(path), timeout=120)
+
+    def run(self, *command: str, timeout: float = 900, **env: str) -> str:
+        return subprocess.run(
+            command,
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**self.env, **env},
+            timeout=timeout,
+        ).stdout
+
+    def install(self, *requirements: str) -> None:
+        self.run(*self.uv, "pip", "install", "-q", "--python", str(self.python), *requirements)
+
+    def installed(self) -> str:
+        return self.run(*self.uv, "pip", "list", "--python", str(self.python))
+
+
 @pytest.mark.slow
 def test_wheel_installs_into_a_clean_venv_with_py_typed(tmp_path: Path) -> None:
-    uv = shutil.which("uv")
-    uv_cmd = [uv] if uv else [sys.executable, "-m", "uv"]
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-    env.pop("VIRTUAL_ENV", None)
+    venv = CleanVenv(tmp_path / "venv")
     dist = tmp_path / "dist"
-    subprocess.run(
-        [*uv_cmd, "build", "--wheel", "--out-dir", str(dist), str(ROOT)],
-        check=True,
-        capture_output=True,
-        env=env,
-        timeout=600,
-    )
+    venv.run(*venv.uv, "build", "--wheel", "--out-dir", str(dist), str(ROOT))
     (wheel,) = dist.glob("momento_eventbridge_constructs-*.whl")
-    venv = tmp_path / "venv"
-    subprocess.run(
-        [*uv_cmd, "venv", "-q", "--python", sys.executable, str(venv)],
-        check=True,
-        env=env,
-        timeout=120,
-    )
-    python = venv / "bin" / "python"
-    subprocess.run(
-        [*uv_cmd, "pip", "install", "-q", "--python", str(python), str(wheel)],
-        check=True,
-        capture_output=True,
-        env=env,
-        timeout=600,
-    )
+    venv.install(str(wheel))
     probe = (
         "import importlib.resources as r, json, momento_eventbridge_constructs as m; "
         "print(json.dumps({'typed': r.files(m).joinpath('py.typed').is_file(), "
         "'api': sorted(m.__all__), 'version': m.__version__}))"
     )
-    out = subprocess.run(
-        [str(python), "-c", probe], check=True, capture_output=True, text=True, env=env, timeout=300
-    )
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result = json.loads(venv.run(str(venv.python), "-c", probe).strip().splitlines()[-1])
     assert result == {"typed": True, "api": sorted(PUBLIC_API), "version": "0.1.0"}
-    installed = subprocess.run(
-        [*uv_cmd, "pip", "list", "--python", str(python)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    ).stdout
+    installed = venv.installed()
     assert "moto" not in installed and "boto3" not in installed  # the local extra stays out
 
 
@@ -146,53 +142,12 @@ def declared_floor(package: str) -> str:
 def test_declared_minimum_aws_cdk_lib_synthesizes_the_example(tmp_path: Path) -> None:
     """The floor in pyproject.toml is a promise: the example must synthesize on exactly it."""
     floor = declared_floor("aws-cdk-lib")
-    uv = shutil.which("uv")
-    uv_cmd = [uv] if uv else [sys.executable, "-m", "uv"]
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-    env.pop("VIRTUAL_ENV", None)
-    venv = tmp_path / "venv"
-    subprocess.run(
-        [*uv_cmd, "venv", "-q", "--python", sys.executable, str(venv)],
-        check=True,
-        env=env,
-        timeout=120,
-    )
-    python = venv / "bin" / "python"
-    subprocess.run(
-        [
-            *uv_cmd,
-            "pip",
-            "install",
-            "-q",
-            "--python",
-            str(python),
-            f"aws-cdk-lib=={floor}",
-            f"constructs=={declared_floor('constructs')}",
-            str(ROOT),
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-        timeout=900,
-    )
+    venv = CleanVenv(tmp_path / "venv")
+    venv.install(f"aws-cdk-lib=={floor}", f"constructs=={declared_floor('constructs')}", str(ROOT))
+    assert f"aws-cdk-lib {floor}" in " ".join(venv.installed().split())
     outdir = tmp_path / "cdk.out"
-    # jsii runs on this suite's Node.js (set by conftest), not the machine's.
-    run_env = {**env, "CDK_OUTDIR": str(outdir)}
-    subprocess.run(
-        [str(python), str(ROOT / "examples/weather/app.py")],
-        check=True,
-        capture_output=True,
-        env=run_env,
-        timeout=600,
-    )
-    versions = subprocess.run(
-        [str(python), "-c", "import importlib.metadata as m; print(m.version('aws-cdk-lib'))"],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    ).stdout.strip()
-    assert versions == floor
+    # jsii runs on this suite's Node.js (JSII_NODE, set by conftest), not the machine's.
+    venv.run(str(venv.python), str(ROOT / "examples/weather/app.py"), CDK_OUTDIR=str(outdir))
     template = json.loads((outdir / "WeatherStack.template.json").read_text())
     types = [resource["Type"] for resource in template["Resources"].values()]
     assert types.count("AWS::Pipes::Pipe") == 3

@@ -6,7 +6,6 @@ synthesized.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,7 +18,6 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 
 from momento_eventbridge_constructs import (
-    DynamoToMomentoPipe,
     MomentoApiDestination,
     MomentoConnection,
     MomentoConstructError,
@@ -27,7 +25,7 @@ from momento_eventbridge_constructs import (
     MomentoPayload,
 )
 
-from ._support import ENDPOINT, ENV, destinations, weather_table
+from ._support import ENDPOINT, World
 
 SET, DELETE, PUBLISH = (
     MomentoOperation.CACHE_SET,
@@ -36,33 +34,9 @@ SET, DELETE, PUBLISH = (
 )
 
 
-class World:
-    def __init__(self) -> None:
-        self.app = cdk.App()
-        self.stack = cdk.Stack(self.app, "Validation", env=ENV)
-        self.table = weather_table(self.stack)
-        self.destinations = destinations(self.stack)
-        self.connection = self.destinations[SET].connection
-        self.ids = (f"C{n}" for n in itertools.count())
-
-    def pipe(self, operation: MomentoOperation = SET, **props: Any) -> DynamoToMomentoPipe:
-        options: dict[str, Any] = {
-            "table": self.table,
-            "destination": self.destinations[operation],
-            "cache_name": "cache",
-        }
-        if operation is PUBLISH:
-            options["topic_name"] = "topic"
-        options.update(props)
-        return DynamoToMomentoPipe(self.stack, next(self.ids), **options)
-
-    def table_with(self, **props: Any) -> dynamodb.Table:
-        return weather_table(self.stack, next(self.ids), **props)
-
-
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
-    yield World()
+    yield World("Validation")
 
 
 def rejects(build: Callable[[], object], prop: str, value: str, rule: str) -> MomentoConstructError:
@@ -626,13 +600,7 @@ def test_connection_description(world: World) -> None:
 
 
 def destination(world: World, **props: Any) -> MomentoApiDestination:
-    options: dict[str, Any] = {
-        "connection": world.connection,
-        "endpoint": ENDPOINT,
-        "operation": SET,
-    }
-    options.update(props)
-    return MomentoApiDestination(world.stack, next(world.ids), **options)
+    return world.destination(**props)
 
 
 def test_destination_connection_type(world: World) -> None:

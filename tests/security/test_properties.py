@@ -9,7 +9,6 @@ cfn-lint.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -32,7 +31,8 @@ from momento_eventbridge_constructs import (
     MomentoPayload,
 )
 
-from .._support import ENDPOINT, ENV, destinations, template_of, weather_table
+from .._support import ENV, template_of
+from .._support import World as SharedWorld
 from ._checks import lint, nag
 
 SET, DELETE, PUBLISH = (
@@ -62,11 +62,9 @@ VALID = settings(
 # --- invalid input: one shared stack --------------------------------------------------------
 
 
-class World:
+class World(SharedWorld):
     def __init__(self) -> None:
-        self.app = cdk.App()
-        self.stack = cdk.Stack(self.app, "Invalid", env=ENV)
-        self.table = weather_table(self.stack)
+        super().__init__("Invalid")
         self.number_table = dynamodb.Table(
             self.stack,
             "NumberTable",
@@ -86,29 +84,6 @@ class World:
             table_stream_arn="arn:aws:dynamodb:us-west-2:123456789012:table/weather/stream/x",
         )
         self.secret = secretsmanager.Secret.from_secret_name_v2(self.stack, "Key", "momento")
-        self.destinations = destinations(self.stack)
-        self.connection = self.destinations[SET].connection
-        self.ids = (f"C{n}" for n in itertools.count())
-
-    def pipe(self, operation: MomentoOperation = SET, **props: Any) -> DynamoToMomentoPipe:
-        options: dict[str, Any] = {
-            "table": self.table,
-            "destination": self.destinations[operation],
-            "cache_name": "cache",
-        }
-        if operation is PUBLISH:
-            options["topic_name"] = "topic"
-        options.update(props)
-        return DynamoToMomentoPipe(self.stack, next(self.ids), **options)
-
-    def destination(self, **props: Any) -> MomentoApiDestination:
-        options: dict[str, Any] = {
-            "connection": self.connection,
-            "endpoint": ENDPOINT,
-            "operation": SET,
-        }
-        options.update(props)
-        return MomentoApiDestination(self.stack, next(self.ids), **options)
 
     def connection_with(self, **props: Any) -> MomentoConnection:
         return MomentoConnection(self.stack, next(self.ids), api_key_secret=self.secret, **props)

@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..payload import RESERVED_VARIABLES
+
 __all__ = [
     "MissingPathError",
     "PipeContext",
@@ -37,17 +39,6 @@ __all__ = [
 
 _PLACEHOLDER = re.compile(r"<(\$[^<>\s]*|aws\.pipes\.[a-z.\-]+)>")
 _SEGMENT = re.compile(r"\.([A-Za-z0-9_\-/@:]+|\*)|\[(\d+|\*)\]|\['([^']*)'\]")
-_RESERVED = frozenset(
-    {
-        "aws.pipes.pipe-arn",
-        "aws.pipes.pipe-name",
-        "aws.pipes.source-arn",
-        "aws.pipes.target-arn",
-        "aws.pipes.event.ingestion-time",
-        "aws.pipes.event",
-        "aws.pipes.event.json",
-    }
-)
 
 
 class TemplateError(ValueError):
@@ -156,7 +147,7 @@ def _reserved_value(name: str, record: Any, context: PipeContext) -> Any:
 def _value_of(expression: str, record: Any, context: PipeContext) -> Any:
     if expression.startswith("$"):
         return resolve_path(record, expression)
-    if expression in _RESERVED:
+    if expression in RESERVED_VARIABLES:
         return _reserved_value(expression, record, context)
     raise TemplateError(f"unknown placeholder <{expression}>")
 
