@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""N weather tables through momento-eventbridge-constructs.
+
+``per-stack`` reuses the example's ``WeatherStack`` unchanged, once per table. ``one-stack``
+builds the same constructs for N tables in one stack, sharing the connection and the three API
+destinations (for N = 1 it is ``WeatherStack`` itself).
+
+    python benchmarks/constructs_app.py --tables 10 --layout one-stack --outdir /tmp/out
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
+import _common as common
+
+from momento_eventbridge_constructs import (
+    DynamoToMomentoPipe,
+    MomentoApiDestination,
+    MomentoConnection,
+    MomentoEndpoint,
+    MomentoOperation,
+    MomentoPayload,
+)
+
+
+def load_example() -> ModuleType:
+    """examples/weather/app.py as a module (it is a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("weather_example_app", common.EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+weather = load_example()
+
+
+class ManyTablesStack(cdk.Stack):
+    """``WeatherStack`` for N tables: shared connection and destinations, per-table pipes."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        prefixes: list[str],
+        api_key_secret_name: str,
+        endpoint: str,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        secret = secretsmanager.Secret.from_secret_name_v2(
+            self, "MomentoApiKey", api_key_secret_name
+        )
+        connection = MomentoConnection(self, "MomentoConnection", api_key_secret=secret)
+
+        def destination(name: str, operation: MomentoOperation) -> MomentoApiDestination:
+            return MomentoApiDestination(
+                self, name, connection=connection, endpoint=endpoint, operation=operation
+            )
+
+        cache_set = destination("CacheSetDestination", MomentoOperation.CACHE_SET)
+        cache_delete = destination("CacheDeleteDestination", MomentoOperation.CACHE_DELETE)
+        topic_publish = destination("TopicPublishDestination", MomentoOperation.TOPIC_PUBLISH)
+
+        for p in prefixes:
+            table = dynamodb.Table(
+                self,
+                f"{p}WeatherTable",
+                partition_key=dynamodb.Attribute(
+                    name="Location", type=dynamodb.AttributeType.STRING
+                ),
+                stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+                billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+                point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                    point_in_time_recovery_enabled=True
+                ),
+                removal_policy=cdk.RemovalPolicy.DESTROY,
+            )
+            put = DynamoToMomentoPipe(
+                self,
+                f"{p}CacheSetPipe",
+                table=table,
+                destination=cache_set,
+                cache_name=weather.CACHE_NAME,
+                value=MomentoPayload.from_attributes(
+                    {"MaxTemp": "N", "MinTemp": "N", "ChancesOfPrecipitation": "N"}
+                ),
+                ttl_attribute="TTL",
+            )
+            DynamoToMomentoPipe(
+                self,
+                f"{p}CacheDeletePipe",
+                table=table,
+                destination=cache_delete,
+                cache_name=weather.CACHE_NAME,
+                dead_letter_queue=put.dead_letter_queue,
+            )
+            DynamoToMomentoPipe(
+                self,
+                f"{p}TopicPublishPipe",
+                table=table,
+                destination=topic_publish,
+                cache_name=weather.CACHE_NAME,
+                topic_name=weather.TOPIC_NAME,
+                dead_letter_queue=put.dead_letter_queue,
+            )
+            cdk.CfnOutput(self, f"{p}TableName", value=table.table_name)
+            cdk.CfnOutput(self, f"{p}DeadLetterQueueUrl", value=put.dead_letter_queue.queue_url)
+
+
+def build(app: cdk.App, n: int, layout: str) -> cdk.App:
+    env = cdk.Environment(account=common.account(), region=common.REGION)
+    endpoint = MomentoEndpoint.from_url(MomentoEndpoint.for_region(common.REGION))
+    options: dict[str, Any] = {
+        "api_key_secret_name": weather.DEFAULT_SECRET_NAME,
+        "endpoint": endpoint,
+        "env": env,
+        "description": common.STACK_DESCRIPTION,
+    }
+    stacks = common.stack_ids(n, layout)
+    if layout == "per-stack" or n == 1:
+        for stack_id in stacks:
+            weather.WeatherStack(app, stack_id, **options)
+    else:
+        ManyTablesStack(app, stacks[0], prefixes=common.table_prefixes(n, layout), **options)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", type=int, default=1)
+    parser.add_argument("--layout", choices=common.LAYOUTS, default="per-stack")
+    parser.add_argument("--outdir", required=True)
+    args = parser.parse_args(argv)
+    build(cdk.App(outdir=args.outdir, context=common.CONTEXT), args.tables, args.layout).synth()
+
+
+if __name__ == "__main__":
+    main()
