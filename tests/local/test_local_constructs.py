@@ -7,6 +7,7 @@ topic, retries transient failures and dead-letters the rest without losing anyth
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 
 from momento_eventbridge_constructs import DynamoToMomentoPipe, MomentoOperation, MomentoPayload
-from momento_eventbridge_constructs.local import LocalPipeline
+from momento_eventbridge_constructs.local import LocalMomentoServer, LocalPipeline
 
 from .._support import ENV, destinations
 from ..test_weather_example import load_example
@@ -189,3 +190,28 @@ def test_scenario_retries_a_500_and_dead_letters_a_400_losing_nothing_else(
     info = letter["DDBStreamBatchInfo"]
     assert info["batchSize"] == 1
     assert info["startSequenceNumber"] == info["endSequenceNumber"]
+
+
+SENTINEL_KEY = "sentinel-momento-key-1b7e4c"
+
+
+def test_remote_momento_mode_sends_the_real_key_and_never_prints_it(
+    assembly: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With MOMENTO_API_KEY and MOMENTO_API_ENDPOINT set, the runtime calls that endpoint with
+    that key (a stand-in server on loopback here) and keeps the key out of logs and events."""
+    with LocalMomentoServer(caches=[CACHE], api_keys=[SENTINEL_KEY]) as remote:
+        monkeypatch.setenv("MOMENTO_API_KEY", SENTINEL_KEY)
+        monkeypatch.setenv("MOMENTO_API_ENDPOINT", remote.endpoint)
+        caplog.set_level(logging.DEBUG)
+        with LocalPipeline.from_cloud_assembly(assembly, "WeatherStack") as lp:
+            assert lp.remote_momento and lp.momento_server is None
+            put_weather(lp, "Lisbon", 70)
+            lp.drain(timeout=20)
+            described = [event.describe() for event in lp.events()]
+        assert json.loads(remote.items(CACHE)[b"Lisbon"])["MaxTemp"] == "70"
+        calls = [r for r in remote.requests if r.method in ("PUT", "POST")]
+        assert {r.headers["authorization"] for r in calls} == {SENTINEL_KEY}
+        assert {r.status for r in calls} == {204}
+    assert described and all(SENTINEL_KEY not in line for line in described)
+    assert SENTINEL_KEY not in caplog.text

@@ -8,11 +8,12 @@ tables, queues or secrets.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import string
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sqs.client import SQSClient
 
-__all__ = ["DEFAULT_ACCOUNT", "LocalAws"]
+__all__ = ["DEFAULT_ACCOUNT", "LocalAws", "secret_calls"]
 
 DEFAULT_ACCOUNT = "123456789012"
 _LOG = logging.getLogger(__name__)
@@ -52,6 +53,28 @@ def _quiet_werkzeug(enable: bool) -> None:
             _QUIET_COUNT = max(0, _QUIET_COUNT - 1)
             if _QUIET_COUNT == 0:
                 _WERKZEUG.setLevel(_SAVED_LEVEL)
+
+
+# boto3's debug logs print request and response bodies, secret values included.
+_SDK_LOGGERS = tuple(logging.getLogger(name) for name in ("botocore", "boto3", "urllib3"))
+
+
+@contextlib.contextmanager
+def secret_calls() -> Iterator[None]:
+    """Keep SDK debug logging quiet while secret values cross the wire.
+
+    Secrets are created and read when a runtime starts, before its workers run, so raising
+    the SDK loggers' level for the duration of those calls hides nothing else.
+    """
+    with _QUIET_LOCK:
+        saved = [logger.level for logger in _SDK_LOGGERS]
+        for logger in _SDK_LOGGERS:
+            logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
+        try:
+            yield
+        finally:
+            for logger, level in zip(_SDK_LOGGERS, saved, strict=True):
+                logger.setLevel(level)
 
 
 def random_account_id() -> str:
@@ -300,6 +323,7 @@ class LocalAws:
 
     def create_secret(self, name: str, value: str) -> str:
         """Create a secret; return its ARN."""
-        arn = self.secretsmanager().create_secret(Name=name, SecretString=value)["ARN"]
+        with secret_calls():
+            arn = self.secretsmanager().create_secret(Name=name, SecretString=value)["ARN"]
         self._created_secrets.append(arn)
         return arn

@@ -68,10 +68,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if arguments.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if arguments.verbose:
+        # Only this package's debug output: the SDK's would print request bodies.
+        logging.getLogger("momento_eventbridge_constructs").setLevel(logging.DEBUG)
     from .assembly import AssemblyError
 
     try:

@@ -34,7 +34,7 @@ from .assembly import (
     load_stack,
     parse_dynamic_references,
 )
-from .aws import LocalAws
+from .aws import LocalAws, secret_calls
 from .momento_client import MomentoHttpClient
 from .momento_server import LocalMomentoServer
 from .patterns import CompiledPattern, compile_pattern, matches_any
@@ -533,7 +533,8 @@ class LocalPipeline:
             if reference.version_id:
                 request["VersionId"] = reference.version_id
             try:
-                secret = manager.get_secret_value(**request)["SecretString"]
+                with secret_calls():
+                    secret = manager.get_secret_value(**request)["SecretString"]
             except ClientError as error:
                 raise AssemblyError(
                     f"secret {reference.secret_id} is not in local Secrets Manager: {error}"
