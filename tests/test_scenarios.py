@@ -25,13 +25,13 @@ from ._support import (
     ENV,
     Template,
     destinations,
+    load_example,
     logical_id,
     only,
     resources,
     warnings,
     weather_table,
 )
-from .test_weather_example import load_example
 
 SET, DELETE, PUBLISH = (
     MomentoOperation.CACHE_SET,

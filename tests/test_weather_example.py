@@ -3,7 +3,6 @@ every default and security rule. Synthesized once for the module."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from typing import Any
 
@@ -14,19 +13,11 @@ from aws_cdk.assertions import Template as CdkTemplate
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from ._support import ROOT, Template, logical_id, mask, only, resources, warnings
+from ._support import Template, load_example, logical_id, mask, only, resources, warnings
 
 CACHE = "momento-eventbridge-cache"
 TOPIC = "momento-eventbridge-topic"
 STACK = "WeatherStack"
-
-
-def load_example() -> Any:
-    spec = importlib.util.spec_from_file_location("weather_app", ROOT / "examples/weather/app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")

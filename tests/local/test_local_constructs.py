@@ -19,8 +19,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from momento_eventbridge_constructs import DynamoToMomentoPipe, MomentoOperation, MomentoPayload
 from momento_eventbridge_constructs.local import LocalMomentoServer, LocalPipeline
 
-from .._support import ENV, destinations
-from ..test_weather_example import load_example
+from .._support import ENV, destinations, load_example
 
 CACHE = "momento-eventbridge-cache"
 TOPIC = "momento-eventbridge-topic"

@@ -7,14 +7,12 @@ Both tools are loaded once per test session: cdk-nag packs reset their state on 
 from __future__ import annotations
 
 import functools
-import importlib.util
-from types import ModuleType
 from typing import Any, NamedTuple
 
 import aws_cdk as cdk
 from constructs import IConstruct
 
-from .._support import ENV, ROOT
+from .._support import ENV
 
 # The stacks' region: cfn-lint checks resource types and properties against its spec.
 LINT_REGIONS = [ENV.region]
@@ -86,15 +84,3 @@ USER_DEAD_LETTER_QUEUE_RULES = {
     "AwsSolutions-SQS3": "Dead-letter queue of an EventBridge pipe, which cdk-nag cannot see.",
     "Serverless-SQSRedrivePolicy": "This queue is itself a dead-letter queue.",
 }
-
-
-@functools.cache
-def weather_example() -> ModuleType:
-    """examples/weather/app.py, loaded under its own module name (it is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "weather_example_app", ROOT / "examples" / "weather" / "app.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

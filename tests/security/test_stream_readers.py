@@ -19,7 +19,6 @@ from momento_eventbridge_constructs import DynamoToMomentoPipe, MomentoOperation
 from momento_eventbridge_constructs.pipe import READER_WARNING_ID
 
 from .._support import ENV, ROOT, destinations, warnings, weather_table
-from ._checks import weather_example
 
 SET, DELETE, PUBLISH = (
     MomentoOperation.CACHE_SET,
@@ -146,12 +145,6 @@ def test_separate_apps_do_not_share_readers() -> None:
         for operation in (SET, DELETE):
             World._pipe(stack, operation.name, table, calls[operation])
         assert reader_warnings(app.synth()) == {}
-
-
-def test_weather_example_shows_the_warning() -> None:
-    found = reader_warnings(weather_example().build_app(cdk.App()).synth())
-    assert list(found) == ["WeatherStack/TopicPublishPipe"]
-    assert WHY in found["WeatherStack/TopicPublishPipe"]
 
 
 # --- the CDK CLI: `cdk synth --strict` fails on the warning ---------------------------------

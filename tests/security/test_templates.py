@@ -33,7 +33,7 @@ from momento_eventbridge_constructs import (
 )
 from momento_eventbridge_constructs._nag import DEAD_LETTER_QUEUE_RULES
 
-from .._support import ENDPOINT, ENV, destinations, template_of, weather_table
+from .._support import ENDPOINT, ENV, destinations, load_example, template_of, weather_table
 from ._checks import (
     USER_DEAD_LETTER_QUEUE_RULES,
     Violation,
@@ -41,7 +41,6 @@ from ._checks import (
     lint,
     nag,
     nag_by_stack,
-    weather_example,
 )
 
 SET, DELETE, PUBLISH = (
@@ -244,7 +243,7 @@ class Synthesized:
         self.app = cdk.App()
         for scenario in SCENARIOS:
             scenario(self.app)
-        weather_example().build_app(self.app)
+        load_example().build_app(self.app)
         self.nag = nag_by_stack(self.app)
         self.assembly = self.app.synth()
 
