@@ -17,20 +17,13 @@ from types import ModuleType
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 import _common as common
 
 from momento_eventbridge_constructs import (
-    DynamoToMomentoPipe,
-    MomentoApiDestination,
-    MomentoConnection,
     MomentoEndpoint,
-    MomentoOperation,
-    MomentoPayload,
 )
 
 
@@ -60,64 +53,11 @@ class ManyTablesStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
-        secret = secretsmanager.Secret.from_secret_name_v2(
-            self, "MomentoApiKey", api_key_secret_name
+        destinations = weather.WeatherDestinations(
+            self, api_key_secret_name=api_key_secret_name, endpoint=endpoint
         )
-        connection = MomentoConnection(self, "MomentoConnection", api_key_secret=secret)
-
-        def destination(name: str, operation: MomentoOperation) -> MomentoApiDestination:
-            return MomentoApiDestination(
-                self, name, connection=connection, endpoint=endpoint, operation=operation
-            )
-
-        cache_set = destination("CacheSetDestination", MomentoOperation.CACHE_SET)
-        cache_delete = destination("CacheDeleteDestination", MomentoOperation.CACHE_DELETE)
-        topic_publish = destination("TopicPublishDestination", MomentoOperation.TOPIC_PUBLISH)
-
-        for p in prefixes:
-            table = dynamodb.Table(
-                self,
-                f"{p}WeatherTable",
-                partition_key=dynamodb.Attribute(
-                    name="Location", type=dynamodb.AttributeType.STRING
-                ),
-                stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-                billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-                point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                    point_in_time_recovery_enabled=True
-                ),
-                removal_policy=cdk.RemovalPolicy.DESTROY,
-            )
-            put = DynamoToMomentoPipe(
-                self,
-                f"{p}CacheSetPipe",
-                table=table,
-                destination=cache_set,
-                cache_name=weather.CACHE_NAME,
-                value=MomentoPayload.from_attributes(
-                    {"MaxTemp": "N", "MinTemp": "N", "ChancesOfPrecipitation": "N"}
-                ),
-                ttl_attribute="TTL",
-            )
-            DynamoToMomentoPipe(
-                self,
-                f"{p}CacheDeletePipe",
-                table=table,
-                destination=cache_delete,
-                cache_name=weather.CACHE_NAME,
-                dead_letter_queue=put.dead_letter_queue,
-            )
-            DynamoToMomentoPipe(
-                self,
-                f"{p}TopicPublishPipe",
-                table=table,
-                destination=topic_publish,
-                cache_name=weather.CACHE_NAME,
-                topic_name=weather.TOPIC_NAME,
-                dead_letter_queue=put.dead_letter_queue,
-            )
-            cdk.CfnOutput(self, f"{p}TableName", value=table.table_name)
-            cdk.CfnOutput(self, f"{p}DeadLetterQueueUrl", value=put.dead_letter_queue.queue_url)
+        for prefix in prefixes:
+            weather.add_weather_table(self, destinations, prefix)
 
 
 def build(app: cdk.App, n: int, layout: str) -> cdk.App:

@@ -37,6 +37,74 @@ DEFAULT_SECRET_NAME = "momento-eventbridge-api-key"
 DEFAULT_REGION = "us-west-2"
 
 
+class WeatherDestinations:
+    """One connection and the three API destinations the weather pipes call."""
+
+    def __init__(self, scope: Construct, *, api_key_secret_name: str, endpoint: str) -> None:
+        secret = secretsmanager.Secret.from_secret_name_v2(
+            scope, "MomentoApiKey", api_key_secret_name
+        )
+        connection = MomentoConnection(scope, "MomentoConnection", api_key_secret=secret)
+
+        def destination(name: str, operation: MomentoOperation) -> MomentoApiDestination:
+            return MomentoApiDestination(
+                scope, name, connection=connection, endpoint=endpoint, operation=operation
+            )
+
+        self.cache_set = destination("CacheSetDestination", MomentoOperation.CACHE_SET)
+        self.cache_delete = destination("CacheDeleteDestination", MomentoOperation.CACHE_DELETE)
+        self.topic_publish = destination("TopicPublishDestination", MomentoOperation.TOPIC_PUBLISH)
+
+
+def add_weather_table(
+    scope: Construct, destinations: WeatherDestinations, prefix: str = ""
+) -> dynamodb.Table:
+    """The table ``Location`` (S) and its three pipes; ``prefix`` names a second table."""
+    table = dynamodb.Table(
+        scope,
+        f"{prefix}WeatherTable",
+        partition_key=dynamodb.Attribute(name="Location", type=dynamodb.AttributeType.STRING),
+        stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    # The put pipe creates the dead-letter queue; the other two share it.
+    put = DynamoToMomentoPipe(
+        scope,
+        f"{prefix}CacheSetPipe",
+        table=table,
+        destination=destinations.cache_set,
+        cache_name=CACHE_NAME,
+        value=MomentoPayload.from_attributes(
+            {"MaxTemp": "N", "MinTemp": "N", "ChancesOfPrecipitation": "N"}
+        ),
+        ttl_attribute="TTL",  # relative seconds, as the items carry it
+    )
+    DynamoToMomentoPipe(
+        scope,
+        f"{prefix}CacheDeletePipe",
+        table=table,
+        destination=destinations.cache_delete,
+        cache_name=CACHE_NAME,
+        dead_letter_queue=put.dead_letter_queue,
+    )
+    DynamoToMomentoPipe(
+        scope,
+        f"{prefix}TopicPublishPipe",
+        table=table,
+        destination=destinations.topic_publish,
+        cache_name=CACHE_NAME,
+        topic_name=TOPIC_NAME,
+        dead_letter_queue=put.dead_letter_queue,
+    )
+    cdk.CfnOutput(scope, f"{prefix}TableName", value=table.table_name)
+    cdk.CfnOutput(scope, f"{prefix}DeadLetterQueueUrl", value=put.dead_letter_queue.queue_url)
+    return table
+
+
 class WeatherStack(cdk.Stack):
     """Table ``Location`` (S) -> cache put, cache delete and topic publish pipes."""
 
@@ -50,64 +118,10 @@ class WeatherStack(cdk.Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, id, **kwargs)  # type: ignore[arg-type]
-
-        table = dynamodb.Table(
-            self,
-            "WeatherTable",
-            partition_key=dynamodb.Attribute(name="Location", type=dynamodb.AttributeType.STRING),
-            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            removal_policy=cdk.RemovalPolicy.DESTROY,
+        destinations = WeatherDestinations(
+            self, api_key_secret_name=api_key_secret_name, endpoint=endpoint
         )
-        secret = secretsmanager.Secret.from_secret_name_v2(
-            self, "MomentoApiKey", api_key_secret_name
-        )
-        connection = MomentoConnection(self, "MomentoConnection", api_key_secret=secret)
-
-        def destination(name: str, operation: MomentoOperation) -> MomentoApiDestination:
-            return MomentoApiDestination(
-                self, name, connection=connection, endpoint=endpoint, operation=operation
-            )
-
-        cache_set = destination("CacheSetDestination", MomentoOperation.CACHE_SET)
-        cache_delete = destination("CacheDeleteDestination", MomentoOperation.CACHE_DELETE)
-        topic_publish = destination("TopicPublishDestination", MomentoOperation.TOPIC_PUBLISH)
-
-        # The put pipe creates the dead-letter queue; the other two share it.
-        put = DynamoToMomentoPipe(
-            self,
-            "CacheSetPipe",
-            table=table,
-            destination=cache_set,
-            cache_name=CACHE_NAME,
-            value=MomentoPayload.from_attributes(
-                {"MaxTemp": "N", "MinTemp": "N", "ChancesOfPrecipitation": "N"}
-            ),
-            ttl_attribute="TTL",  # relative seconds, as the items carry it
-        )
-        DynamoToMomentoPipe(
-            self,
-            "CacheDeletePipe",
-            table=table,
-            destination=cache_delete,
-            cache_name=CACHE_NAME,
-            dead_letter_queue=put.dead_letter_queue,
-        )
-        DynamoToMomentoPipe(
-            self,
-            "TopicPublishPipe",
-            table=table,
-            destination=topic_publish,
-            cache_name=CACHE_NAME,
-            topic_name=TOPIC_NAME,
-            dead_letter_queue=put.dead_letter_queue,
-        )
-
-        cdk.CfnOutput(self, "TableName", value=table.table_name)
-        cdk.CfnOutput(self, "DeadLetterQueueUrl", value=put.dead_letter_queue.queue_url)
+        add_weather_table(self, destinations)
 
 
 def build_app(app: cdk.App | None = None) -> cdk.App:

@@ -30,6 +30,7 @@ from momento_eventbridge_constructs import (
     MomentoOperation,
     MomentoPayload,
 )
+from momento_eventbridge_constructs.payload import RESERVED_VARIABLES
 
 from .._support import ENV, template_of
 from .._support import World as SharedWorld
@@ -301,20 +302,7 @@ PATH_ANYWHERE = st.sampled_from(
         PATH_ANYWHERE.map(lambda p: '{"v": "' + p + '"}'),
         # unknown reserved variable, unknown record field, bad path syntax
         st.from_regex(r"aws\.[a-z.-]{1,20}", fullmatch=True)
-        .filter(
-            lambda v: (
-                v
-                not in {
-                    "aws.pipes.pipe-arn",
-                    "aws.pipes.pipe-name",
-                    "aws.pipes.source-arn",
-                    "aws.pipes.target-arn",
-                    "aws.pipes.event.ingestion-time",
-                    "aws.pipes.event",
-                    "aws.pipes.event.json",
-                }
-            )
-        )
+        .filter(lambda v: v not in RESERVED_VARIABLES)
         .map(lambda v: '{"v": <' + v + ">}"),
         st.from_regex(r"[a-zA-Z]{1,12}", fullmatch=True)
         .filter(
