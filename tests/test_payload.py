@@ -59,10 +59,10 @@ def paths_ok(
     )
 
 
-def test_new_image_renders_the_whole_new_image() -> None:
+def test_new_image_places_the_image_as_a_value_under_item() -> None:
     template = MomentoPayload.new_image().render(KEY)
-    assert template == "<$.dynamodb.NewImage>"
-    assert render_with(template, RECORD) == RECORD["dynamodb"]["NewImage"]  # type: ignore[index]
+    assert template == '{"item": <$.dynamodb.NewImage>}'
+    assert render_with(template, RECORD) == {"item": RECORD["dynamodb"]["NewImage"]}  # type: ignore[index]
 
 
 def test_from_attributes_puts_the_key_first_from_keys_and_the_rest_from_new_image() -> None:
@@ -130,8 +130,6 @@ def test_from_attributes_rejects(attributes: object, rule: str) -> None:
     ("template", "rule"),
     [
         ("", "non-empty string"),
-        ('{"k": "<$.dynamodb.Keys.Location.S>"}', "placeholder inside quotes"),
-        ('{"k": "x \\" <$.eventName>"}', "placeholder inside quotes"),
         ('{"p": <aws.pipes.nonsense>}', "not a Pipes reserved variable"),
         ('{"p": <$dynamodb>}', "start with '$.'"),
         ('{"p": <$.dynamodb.Keys[0]>}', "dot notation"),
@@ -142,6 +140,94 @@ def test_from_attributes_rejects(attributes: object, rule: str) -> None:
 def test_from_template_rejects(template: str, rule: str) -> None:
     with pytest.raises(MomentoConstructError, match=re.escape(rule)):
         MomentoPayload.from_template(template)
+
+
+# The Pipes input transformation page: an object or array loses its inner quotes when the whole
+# template is one path to it ("{key: value}") and when it stands inside a string ("Body is
+# {key: value}"); its advice is to place it as a value under a key.
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-input-transformation.html
+OBJECT_OR_ARRAY_PLACEHOLDERS = [
+    "<$>",
+    "<$.dynamodb>",
+    "<$.dynamodb.NewImage>",
+    "<$.dynamodb.OldImage>",
+    "<$.dynamodb.Keys>",
+    "<$.dynamodb.NewImage.MaxTemp>",
+    "<$.dynamodb.NewImage.Address.M>",
+    "<$.dynamodb.NewImage.Address.M.Street>",
+    "<$.dynamodb.NewImage.Tags.L>",
+    "<$.dynamodb.NewImage.Tags.SS>",
+    "<$.dynamodb.NewImage.Scores.NS>",
+    "<$.dynamodb.NewImage.Blobs.BS>",
+    "<aws.pipes.event>",
+    "<aws.pipes.event.json>",
+]
+SCALAR_PLACEHOLDERS = [
+    "<$.eventName>",
+    "<$.eventID>",
+    "<$.dynamodb.SequenceNumber>",
+    "<$.dynamodb.ApproximateCreationDateTime>",
+    "<$.dynamodb.Keys.Location.S>",
+    "<$.dynamodb.NewImage.MaxTemp.N>",
+    "<$.dynamodb.NewImage.Flag.BOOL>",
+    "<$.dynamodb.NewImage.Address.M.Street.S>",
+    "<aws.pipes.pipe-name>",
+    "<aws.pipes.event.ingestion-time>",
+]
+
+
+@pytest.mark.parametrize("placeholder", OBJECT_OR_ARRAY_PLACEHOLDERS)
+def test_a_template_that_is_only_an_object_or_array_path_is_rejected(placeholder: str) -> None:
+    with pytest.raises(MomentoConstructError) as raised:
+        MomentoPayload.from_template(f"  {placeholder}\n")
+    message = str(raised.value)
+    assert "inner quotes removed" in message
+    assert "eb-pipes-input-transformation.html" in message
+    assert f'{{"item": {placeholder}}}' in message  # the safe form to use instead
+
+
+@pytest.mark.parametrize("placeholder", OBJECT_OR_ARRAY_PLACEHOLDERS)
+@pytest.mark.parametrize(
+    "template",
+    ['{{"k": "changed: {p}"}}', "[1, \"{p}\"]", "Changed: {p}", '{{"a": "x \\" {p}"}}'],
+)
+def test_an_object_or_array_inside_a_string_is_rejected(placeholder: str, template: str) -> None:
+    with pytest.raises(MomentoConstructError) as raised:
+        MomentoPayload.from_template(template.format(p=placeholder))
+    assert raised.value.value.strip("'") == placeholder
+    assert raised.value.rule.startswith("is an object or array inside a string")
+
+
+@pytest.mark.parametrize("placeholder", OBJECT_OR_ARRAY_PLACEHOLDERS)
+def test_an_object_or_array_as_a_value_is_accepted(placeholder: str) -> None:
+    MomentoPayload.from_template(f'{{"item": {placeholder}, "list": [{placeholder}]}}')
+
+
+@pytest.mark.parametrize("placeholder", SCALAR_PLACEHOLDERS)
+def test_a_scalar_may_stand_anywhere(placeholder: str) -> None:
+    for template in (
+        placeholder,
+        f'{{"k": "changed: {placeholder}"}}',
+        f"Changed: {placeholder}",
+        f'{{"k": {placeholder}}}',
+    ):
+        MomentoPayload.from_template(template)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        MomentoPayload.new_image(),
+        MomentoPayload.change_notice(),
+        MomentoPayload.from_attributes({"Location": "S", "MaxTemp": "N", "Tags": "SS"}),
+        MomentoPayload.from_attributes({"Address": "M", "History": "L", "Blob": "B"}),
+    ],
+)
+def test_every_factory_body_obeys_the_placement_rules(payload: MomentoPayload) -> None:
+    template = payload.render(KEY)
+    # The same check from_template applies: none of the factories emits a mangled form.
+    MomentoPayload.from_template(template)
+    assert template.startswith("{") and template.endswith("}")
 
 
 def test_new_image_on_a_pipe_that_lets_remove_through_is_rejected() -> None:

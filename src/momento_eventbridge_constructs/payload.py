@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ._stream_record import ATTRIBUTE_TYPES, placeholder_shape
+from ._stream_record import check_record_paths as check_record_paths
 from ._validation import Checker, is_token
 from .errors import MomentoConstructError
 
 __all__ = ["MomentoPayload"]
 
 MAX_TEMPLATE_LENGTH = 8192
-
-# DynamoDB attribute value type descriptors as they appear in stream records.
-ATTRIBUTE_TYPES = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
 
 # Documented reserved variables of Pipes input templates.
 RESERVED_VARIABLES = frozenset(
@@ -35,25 +34,12 @@ RESERVED_VARIABLES = frozenset(
     }
 )
 
-# Fields every DynamoDB stream record carries, whatever its event name.
-_RECORD_STRINGS = frozenset(
-    {"eventID", "eventName", "eventVersion", "eventSource", "awsRegion", "eventSourceARN"}
+# The rule on objects and arrays, as the AWS page states it (quoted in error messages).
+INPUT_TRANSFORMATION_PAGE = (
+    "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-input-transformation.html"
 )
-_DYNAMODB_ALWAYS = frozenset(
-    {"Keys", "SequenceNumber", "SizeBytes", "StreamViewType", "ApproximateCreationDateTime"}
-)
-# Which event names carry which image, and which stream view types record it.
-_IMAGE_EVENTS = {
-    "NewImage": frozenset({"INSERT", "MODIFY"}),
-    "OldImage": frozenset({"MODIFY", "REMOVE"}),
-}
-_IMAGE_VIEWS = {
-    "NewImage": frozenset({"NEW_IMAGE", "NEW_AND_OLD_IMAGES"}),
-    "OldImage": frozenset({"OLD_IMAGE", "NEW_AND_OLD_IMAGES"}),
-}
 
 _PLACEHOLDER = re.compile(r"<(\$[^<>]*|aws\.[^<>]*)>")
-_PATH_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 @dataclass(frozen=True)
@@ -71,7 +57,10 @@ class MomentoPayload:
     events it lets through, so a body that would read ``NewImage`` on a ``REMOVE`` record is an
     error at construct time instead of a failed call at run time.
 
-    Placeholders ``<$.path>`` are written bare (never inside quotes): Pipes renders them as
+    Every body places objects and arrays (an image, the keys, a map or list attribute) as
+    values inside a JSON object, the form the Pipes input transformation page documents as
+    safe: a template that is only an object path, or an object inside a string, reaches the
+    target with its inner quotes removed. Placeholders written as bare values are rendered as
     typed JSON. DynamoDB numbers (``N``) are strings in stream records, so they arrive as JSON
     strings, e.g. ``"80"``.
     """
@@ -93,12 +82,16 @@ class MomentoPayload:
 
     @staticmethod
     def new_image() -> MomentoPayload:
-        """The item's new image as DynamoDB JSON (``{"Attr": {"S": "..."}, ...}``).
+        """The item's new image as DynamoDB JSON, under ``item``.
 
-        Valid for ``INSERT`` and ``MODIFY`` on a stream that records new images. The default
-        body of ``CACHE_SET``.
+        A consumer that reads the cache gets ``{"item": {"Location": {"S": "New York"},
+        "MaxTemp": {"N": "80"}, ...}}``: one JSON object whose ``item`` is the image in the
+        stream's attribute-value form (``boto3.dynamodb.types.TypeDeserializer`` turns it into
+        plain values). The image is a value under a key because Pipes strips the inner quotes
+        of a template that is only an object path. Valid for ``INSERT`` and ``MODIFY`` on a
+        stream that records new images. The default body of ``CACHE_SET``.
         """
-        return MomentoPayload("new_image", "<$.dynamodb.NewImage>")
+        return MomentoPayload("new_image", '{"item": <$.dynamodb.NewImage>}')
 
     @staticmethod
     def change_notice() -> MomentoPayload:
@@ -152,8 +145,14 @@ class MomentoPayload:
         """A raw EventBridge Pipes input template, for experts.
 
         Placeholders are ``<$.json.path>`` into the stream record or a reserved variable such
-        as ``<aws.pipes.pipe-name>``, written bare, never inside quotes (Pipes inserts them
-        unescaped there). At most 8192 characters.
+        as ``<aws.pipes.pipe-name>``. At most 8192 characters. Rejected, because Pipes delivers
+        an object or array without its inner quotes there (Pipes input transformation page):
+        a template that is only a path to an object or array (``<$.dynamodb.NewImage>``), and
+        an object or array inside a string (``"item <$.dynamodb.Keys>"``). Place them as values
+        instead: ``{"item": <$.dynamodb.NewImage>}``. Scalars (``<$.eventName>``,
+        ``<$.dynamodb.Keys.id.S>``) may stand anywhere; inside a string they are inserted as
+        they are, without JSON escaping (observed, not documented), so a value holding ``"``
+        breaks the JSON around it: prefer bare placeholders, which Pipes renders as typed JSON.
         """
         check = Checker("MomentoPayload.from_template")
         if not isinstance(template, str) or not template.strip():
@@ -199,7 +198,13 @@ def placeholders(template: str) -> list[str]:
 
 
 def check_template_syntax(template: str, check: Checker, prop: str) -> None:
-    """Length, placeholder syntax and placement (never inside a JSON string)."""
+    """Length, placeholder syntax and placement of objects and arrays.
+
+    The Pipes input transformation page says an object or array loses its inner quotes
+    (``{"key": "value"}`` arrives as ``{key: value}``) when it stands inside a string, and
+    when the whole template is one path to it; its advice is to place it as a value under a
+    key. Both forms are rejected here; scalars may stand anywhere.
+    """
     if is_token(template):
         check.fail(prop, template, "must be a literal string so its JSON paths can be checked")
     if len(template) > MAX_TEMPLATE_LENGTH:
@@ -208,150 +213,39 @@ def check_template_syntax(template: str, check: Checker, prop: str) -> None:
             check.shown(f"<{len(template)} characters>"),
             f"Pipes input templates are limited to {MAX_TEMPLATE_LENGTH} characters",
         )
+    matches = list(_PLACEHOLDER.finditer(template))
+    stripped = template.strip()
+    whole = len(matches) == 1 and matches[0].group(0) == stripped
+    free_text = not whole and stripped[:1] not in ("{", "[")
     quoted = _quoted_spans(template)
-    for match in _PLACEHOLDER.finditer(template):
+    for match in matches:
         expression = match.group(1)
-        if any(start < match.start() < end for start, end in quoted):
+        if expression.startswith("aws.") and expression not in RESERVED_VARIABLES:
             check.fail(
                 prop,
                 f"<{expression}>",
-                "a placeholder inside quotes is inserted unescaped; write it bare, e.g. "
-                '{"name": <$.dynamodb.Keys.id.S>}, and Pipes renders it as typed JSON',
+                "is not a Pipes reserved variable; known: " + ", ".join(sorted(RESERVED_VARIABLES)),
             )
-        if expression.startswith("aws."):
-            if expression not in RESERVED_VARIABLES:
-                check.fail(
-                    prop,
-                    f"<{expression}>",
-                    "is not a Pipes reserved variable; known: "
-                    + ", ".join(sorted(RESERVED_VARIABLES)),
-                )
-        else:
-            _split_path(expression, check, prop)
-
-
-def check_record_paths(
-    paths: Iterable[str],
-    *,
-    events: frozenset[str],
-    view_type: str | None,
-    key_attributes: tuple[str, ...] | None,
-    check: Checker,
-    prop: str,
-) -> None:
-    """Every JSON path must exist on every record the pipe lets through.
-
-    Args:
-        paths: JSON paths such as ``$.dynamodb.NewImage.MaxTemp.N``; reserved variables are
-            skipped.
-        events: the event names the pipe's filter lets through.
-        view_type: the table's stream view type, or None when unknown (imported tables).
-        key_attributes: the table's key attribute names, or None when unknown.
-    """
-    for path in paths:
-        if path.startswith("aws."):
+        if not placeholder_shape(expression, check, prop).is_structured:
             continue
-        segments = _split_path(path, check, prop)
-        if not segments:
-            continue  # "$": the whole record
-        head, rest = segments[0], segments[1:]
-        if head in _RECORD_STRINGS:
-            if rest:
-                check.fail(prop, path, f"$.{head} is a string and has no fields")
-            continue
-        if head == "userIdentity":
-            check.fail(
-                prop,
-                path,
-                "$.userIdentity is present only on deletions by TTL, so it "
-                "is missing on most records",
-            )
-        if head != "dynamodb":
-            check.fail(
-                prop,
-                path,
-                "is not a field of a DynamoDB stream record; records have "
-                + ", ".join(sorted(_RECORD_STRINGS | {"dynamodb"})),
-            )
-        if not rest:
-            continue
-        field, inner = rest[0], rest[1:]
-        if field in _IMAGE_EVENTS:
-            _check_image(path, field, inner, events, view_type, check, prop)
-        elif field == "Keys":
-            if inner and key_attributes is not None and inner[0] not in key_attributes:
-                check.fail(
-                    prop,
-                    path,
-                    f"$.dynamodb.Keys holds only the table's key attributes "
-                    f"({', '.join(key_attributes)})",
-                )
-            _check_type_descriptor(path, inner, check, prop)
-        elif field in _DYNAMODB_ALWAYS:
-            if inner:
-                check.fail(prop, path, f"$.dynamodb.{field} is a scalar and has no fields")
-        else:
-            check.fail(
-                prop,
-                path,
-                "is not a field of $.dynamodb; fields are "
-                + ", ".join(sorted(_DYNAMODB_ALWAYS | set(_IMAGE_EVENTS))),
-            )
+        if whole:
+            check.fail(prop, template, _WHOLE_TEMPLATE_RULE.format(expression=expression))
+        if free_text or any(start < match.start() < end for start, end in quoted):
+            check.fail(prop, f"<{expression}>", _IN_STRING_RULE.format(expression=expression))
 
 
-def _check_image(
-    path: str,
-    image: str,
-    inner: list[str],
-    events: frozenset[str],
-    view_type: str | None,
-    check: Checker,
-    prop: str,
-) -> None:
-    missing = sorted(events - _IMAGE_EVENTS[image])
-    if missing:
-        check.fail(
-            prop,
-            path,
-            f"{' and '.join(missing)} records have no {image}, and this pipe lets "
-            f"{', '.join(sorted(events))} through; restrict event_names to "
-            f"{', '.join(sorted(_IMAGE_EVENTS[image]))} or read $.dynamodb.Keys instead",
-        )
-    if view_type is not None and view_type not in _IMAGE_VIEWS[image]:
-        check.fail(
-            prop,
-            path,
-            f"the table's stream view type is {view_type}, which does not record {image}; use "
-            + " or ".join(sorted(_IMAGE_VIEWS[image])),
-        )
-    _check_type_descriptor(path, inner, check, prop)
-
-
-def _check_type_descriptor(path: str, inner: list[str], check: Checker, prop: str) -> None:
-    # inner = [attribute, type, ...]: the type descriptor, when given, must be a real one.
-    if len(inner) >= 2 and inner[1] not in ATTRIBUTE_TYPES:
-        check.fail(
-            prop,
-            path,
-            f"{inner[1]!r} is not a DynamoDB type descriptor; use one of "
-            + ", ".join(ATTRIBUTE_TYPES),
-        )
-
-
-def _split_path(path: str, check: Checker, prop: str) -> list[str]:
-    if path == "$":
-        return []
-    if not path.startswith("$."):
-        check.fail(prop, path, "JSON paths start with '$.'")
-    segments = path[2:].split(".")
-    for segment in segments:
-        if not _PATH_SEGMENT.match(segment):
-            check.fail(
-                prop,
-                path,
-                "JSON path segments may use only letters, digits, '_' and '-' (dot notation)",
-            )
-    return segments
+_WHOLE_TEMPLATE_RULE = (
+    "a template that is only a path to an object or array reaches the target with its inner "
+    'quotes removed ({{"key": "value"}} becomes {{key: value}}, Pipes input transformation '
+    f"page, {INPUT_TRANSFORMATION_PAGE}); place it as a value under a key, e.g. "
+    '{{"item": <{expression}>}}'
+)
+_IN_STRING_RULE = (
+    "is an object or array inside a string, where Pipes removes its inner quotes "
+    '("Body is {{key: value}}", Pipes input transformation page, '
+    f"{INPUT_TRANSFORMATION_PAGE}); place it as a bare value, e.g. "
+    '{{"item": <{expression}>}}'
+)
 
 
 def _quoted_spans(text: str) -> list[tuple[int, int]]:
