@@ -189,7 +189,7 @@ def test_a_template_that_is_only_an_object_or_array_path_is_rejected(placeholder
 @pytest.mark.parametrize("placeholder", OBJECT_OR_ARRAY_PLACEHOLDERS)
 @pytest.mark.parametrize(
     "template",
-    ['{{"k": "changed: {p}"}}', "[1, \"{p}\"]", "Changed: {p}", '{{"a": "x \\" {p}"}}'],
+    ['{{"k": "changed: {p}"}}', '[1, "{p}"]', "Changed: {p}", '{{"a": "x \\" {p}"}}'],
 )
 def test_an_object_or_array_inside_a_string_is_rejected(placeholder: str, template: str) -> None:
     with pytest.raises(MomentoConstructError) as raised:

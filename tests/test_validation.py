@@ -294,7 +294,7 @@ def test_starting_position(world: World) -> None:
         lambda: world.pipe(starting_position="AT_TIMESTAMP"),
         "starting_position",
         "'AT_TIMESTAMP'",
-        "one of 'LATEST', 'TRIM_HORIZON'",
+        "one of StartingPosition.LATEST, StartingPosition.TRIM_HORIZON \\(or its string\\)",
     )
 
 
@@ -303,7 +303,7 @@ def test_log_level(world: World) -> None:
         lambda: world.pipe(log_level="DEBUG"),
         "log_level",
         "'DEBUG'",
-        "one of 'OFF', 'ERROR', 'INFO', 'TRACE'",
+        "one of LogLevel.OFF, LogLevel.ERROR, LogLevel.INFO, LogLevel.TRACE",
     )
 
 
@@ -499,12 +499,18 @@ def test_sort_key_table_is_fine_for_change_notices(world: World) -> None:
     assert world.pipe(PUBLISH, table=table).key_attribute is None
 
 
-def test_key_attribute_unused_by_publish(world: World) -> None:
+def test_a_consistent_key_a_publish_does_not_read_is_accepted(world: World) -> None:
+    pipe = world.pipe(PUBLISH, key_attribute="Location", key_type=dynamodb.AttributeType.STRING)
+    assert pipe.key_attribute is None  # change_notice() does not read the key
+    assert "key" not in (pipe.pipe.target_parameters.http_parameters.query_string_parameters or {})
+
+
+def test_a_key_a_publish_does_not_read_is_still_checked(world: World) -> None:
     rejects(
-        lambda: world.pipe(PUBLISH, key_attribute="Location"),
+        lambda: world.pipe(PUBLISH, key_attribute="Nope"),
         "key_attribute",
-        "'Location'",
-        "is unused",
+        "'Nope'",
+        "must be a key attribute of the table",
     )
 
 

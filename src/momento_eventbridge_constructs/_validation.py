@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from typing import NoReturn
+from enum import Enum
+from typing import NoReturn, TypeVar
 
 from .errors import MomentoConstructError
 
@@ -40,6 +41,17 @@ def is_token(value: object) -> bool:
 def is_number_token(value: float) -> bool:
     """True when ``value`` is a CDK number token (encoded as a huge negative double)."""
     return not math.isfinite(value) or value < -1e200
+
+
+E = TypeVar("E", bound=Enum)
+
+
+def implements(value: object, attribute: str) -> bool:
+    """Whether ``value`` has ``attribute``: a class property, or (for the interface proxies
+    jsii returns for imported resources, e.g. ``Role.from_role_arn``) an instance one."""
+    if value is None:
+        return False
+    return hasattr(type(value), attribute) or hasattr(value, attribute)
 
 
 def show(value: object) -> str:
@@ -139,6 +151,16 @@ class Checker:
         if not low <= value <= high:
             self.fail(prop, value, f"must be from {low} to {high}{rule}")
         return value
+
+    def member(self, prop: str, value: object, kind: type[E]) -> E:
+        """An enum member, or the string of one (``"LATEST"`` for ``StartingPosition.LATEST``)."""
+        if isinstance(value, kind):
+            return value
+        for member in kind:
+            if isinstance(value, str) and value == member.value:
+                return member
+        options = ", ".join(f"{kind.__name__}.{m.name}" for m in kind)
+        self.fail(prop, value, f"must be one of {options} (or its string)")
 
     def choice(self, prop: str, value: object, allowed: Iterable[str]) -> str:
         options = tuple(allowed)
