@@ -24,6 +24,9 @@ PUBLIC_API = {
     "MomentoEndpoint",
     "MomentoOperation",
     "MomentoPayload",
+    "StartingPosition",
+    "LogLevel",
+    "StreamEvent",
 }
 
 

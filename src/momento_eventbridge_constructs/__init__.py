@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .api_destination import MomentoApiDestination
     from .connection import MomentoConnection
     from .endpoint import MomentoEndpoint
+    from .enums import LogLevel, StartingPosition, StreamEvent
     from .errors import MomentoConstructError
     from .operation import MomentoOperation
     from .payload import MomentoPayload
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "DynamoToMomentoPipe": ".pipe",
+    "LogLevel": ".enums",
+    "StartingPosition": ".enums",
+    "StreamEvent": ".enums",
     "MomentoApiDestination": ".api_destination",
     "MomentoConnection": ".connection",
     "MomentoConstructError": ".errors",
@@ -35,12 +39,15 @@ _EXPORTS = {
 
 __all__ = [
     "DynamoToMomentoPipe",
+    "LogLevel",
     "MomentoApiDestination",
     "MomentoConnection",
     "MomentoConstructError",
     "MomentoEndpoint",
     "MomentoOperation",
     "MomentoPayload",
+    "StartingPosition",
+    "StreamEvent",
 ]
 
 try:

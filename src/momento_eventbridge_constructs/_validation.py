@@ -12,6 +12,9 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import NoReturn, TypeVar
 
+from aws_cdk import CfnResource
+from constructs import IConstruct
+
 from .errors import MomentoConstructError
 
 # CDK encodes unresolved string tokens as "${Token[...]}" and lists as "#{Token[...]}".
@@ -52,6 +55,16 @@ def implements(value: object, attribute: str) -> bool:
     if value is None:
         return False
     return hasattr(type(value), attribute) or hasattr(value, attribute)
+
+
+def l1_of(construct: IConstruct) -> IConstruct | None:
+    """The CloudFormation resource an L2 wraps (its ``default_child``, or its only L1 child:
+    ``events.ApiDestination`` and ``events.Connection`` name theirs after themselves)."""
+    child = construct.node.default_child
+    if child is not None:
+        return child
+    resources = [c for c in construct.node.children if isinstance(c, CfnResource)]
+    return resources[0] if len(resources) == 1 else None
 
 
 def show(value: object) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ._validation import Checker
+from ._arns import check_events_arn, without_id
+from ._validation import Checker, l1_of
 from .connection import MomentoConnection
 from .endpoint import MomentoEndpoint
 from .errors import MomentoConstructError
@@ -63,29 +65,20 @@ class MomentoApiDestination(Construct):
         check = Checker(f"MomentoApiDestination {id!r}")
         check.instance("connection", connection, MomentoConnection, "a MomentoConnection")
         check.instance("operation", operation, MomentoOperation, "a MomentoOperation")
-        if not isinstance(endpoint, str):
-            check.fail(
-                "endpoint",
-                endpoint,
-                "must be a string URL such as MomentoEndpoint.for_region('us-west-2')",
-            )
-        try:
-            MomentoEndpoint.from_url(endpoint)
-        except MomentoConstructError as error:
-            check.fail("endpoint", endpoint, error.rule)
+        _check_endpoint(check, endpoint)
         if rate_limit_per_second is not None:
             check.whole_number("rate_limit_per_second", rate_limit_per_second, 1, _MAX_RATE_LIMIT)
         check.eventbridge_name("api_destination_name", api_destination_name)
         check.description("description", description)
         super().__init__(scope, id)
 
-        self.connection: MomentoConnection = connection
-        """The connection the destination authenticates with."""
+        self.connection: MomentoConnection | None = connection
+        """The connection the destination authenticates with (None when imported without it)."""
         self.operation: MomentoOperation = operation
         """The Momento call this destination makes."""
-        self.endpoint: str = endpoint
-        """The Momento HTTP API base URL (or token)."""
-        self.api_destination: events.ApiDestination = events.ApiDestination(
+        self.endpoint: str | None = endpoint
+        """The Momento HTTP API base URL or token (None when imported without it)."""
+        api_destination = events.ApiDestination(
             self,
             "ApiDestination",
             connection=connection.connection,
@@ -96,17 +89,90 @@ class MomentoApiDestination(Construct):
             description=description
             or f"Momento HTTP API: {operation.http_method} {operation.path}",
         )
-        """The EventBridge API destination."""
+        self.api_destination: events.IApiDestination | None = api_destination
+        """The EventBridge API destination (None when imported without its connection)."""
+        self.node.default_child = l1_of(api_destination)
+        self._arn = api_destination.api_destination_arn
+        arn_for_policy = api_destination.api_destination_arn_for_policy
+        # Optional only on imported destinations; this one is created here.
+        assert arn_for_policy is not None
+        self._arn_for_policy = arn_for_policy
+
+    @classmethod
+    def from_api_destination_attributes(
+        cls,
+        scope: Construct,
+        id: str,
+        *,
+        api_destination_arn: str,
+        operation: MomentoOperation,
+        endpoint: str | None = None,
+        connection: MomentoConnection | None = None,
+    ) -> MomentoApiDestination:
+        """An API destination defined elsewhere (another stack or app), usable as
+        ``destination=``.
+
+        Args:
+            api_destination_arn: its ARN (``...:api-destination/<name>/<id>``), or a token.
+            operation: the Momento call it makes (its method and path were set where it was
+                defined; the pipe fills the path's ``*`` with the cache and topic).
+            endpoint: its Momento base URL, for tools that call Momento themselves. Default:
+                unknown (None).
+            connection: its connection, when known: then ``api_destination`` is an imported
+                ``IApiDestination``. Default: None.
+        """
+        check = Checker(f"MomentoApiDestination.from_api_destination_attributes {id!r}")
+        check_events_arn(check, "api_destination_arn", api_destination_arn, "api-destination")
+        check.instance("operation", operation, MomentoOperation, "a MomentoOperation")
+        if endpoint is not None:
+            _check_endpoint(check, endpoint)
+        if connection is not None:
+            check.instance("connection", connection, MomentoConnection, "a MomentoConnection")
+        imported = cls.__new__(cls)
+        Construct.__init__(imported, scope, id)
+        imported.connection = connection
+        imported.operation = operation
+        imported.endpoint = endpoint
+        imported._arn = api_destination_arn
+        imported._arn_for_policy = without_id(api_destination_arn)
+        imported.api_destination = None
+        if connection is not None:
+            imported.api_destination = events.ApiDestination.from_api_destination_attributes(
+                imported,
+                "ApiDestination",
+                api_destination_arn=api_destination_arn,
+                connection=connection.connection,
+                api_destination_arn_for_policy=imported._arn_for_policy,
+            )
+        return imported
 
     @property
     def api_destination_arn(self) -> str:
         """The ARN of the API destination."""
-        return self.api_destination.api_destination_arn
+        return self._arn
 
     @property
     def api_destination_arn_for_policy(self) -> str:
-        """The ARN to grant ``events:InvokeApiDestination`` on."""
-        arn = self.api_destination.api_destination_arn_for_policy
-        # Optional only for imported destinations; this one is always created here.
-        assert arn is not None
-        return arn
+        """The ARN to grant ``events:InvokeApiDestination`` on (without the trailing ID)."""
+        return self._arn_for_policy
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` call this destination (``events:InvokeApiDestination``)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["events:InvokeApiDestination"],
+            resource_arns=[self._arn_for_policy],
+        )
+
+
+def _check_endpoint(check: Checker, endpoint: object) -> None:
+    if not isinstance(endpoint, str):
+        check.fail(
+            "endpoint",
+            endpoint,
+            "must be a string URL such as MomentoEndpoint.for_region('us-west-2')",
+        )
+    try:
+        MomentoEndpoint.from_url(endpoint)
+    except MomentoConstructError as error:
+        check.fail("endpoint", endpoint, error.rule)

@@ -6,7 +6,8 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from ._validation import Checker, is_token
+from ._arns import check_events_arn, name_of
+from ._validation import Checker, implements, is_token, l1_of
 
 __all__ = ["MomentoConnection"]
 
@@ -50,7 +51,7 @@ class MomentoConnection(Construct):
             description: the connection's description. Default: a description naming Momento.
         """
         check = Checker(f"MomentoConnection {id!r}")
-        if api_key_secret is None or not hasattr(api_key_secret, "secret_value_from_json"):
+        if not implements(api_key_secret, "secret_value_from_json"):
             # Never echo the value: a user who passes the key itself (a string, a
             # SecretValue) would otherwise see it in the error, the console and CI logs.
             check.fail(
@@ -86,9 +87,9 @@ class MomentoConnection(Construct):
             if api_key_secret_field
             else api_key_secret.secret_value
         )
-        self.api_key_secret: secretsmanager.ISecret = api_key_secret
-        """The secret the key is read from."""
-        self.connection: events.Connection = events.Connection(
+        self.api_key_secret: secretsmanager.ISecret | None = api_key_secret
+        """The secret the key is read from (None for an imported connection)."""
+        self.connection: events.IConnection = events.Connection(
             self,
             "Connection",
             authorization=events.Authorization.api_key(AUTHORIZATION_HEADER, key),
@@ -97,6 +98,38 @@ class MomentoConnection(Construct):
             or "Momento API key, sent as the Authorization header to the Momento HTTP API",
         )
         """The EventBridge connection."""
+        self.node.default_child = l1_of(self.connection)
+
+    @classmethod
+    def from_connection_attributes(
+        cls, scope: Construct, id: str, *, connection_arn: str, connection_secret_arn: str
+    ) -> MomentoConnection:
+        """A connection defined elsewhere (another stack or app), usable as ``connection=``.
+
+        Args:
+            connection_arn: the connection's ARN (``...:connection/<name>/<id>``), or a token.
+            connection_secret_arn: the ARN of EventBridge's copy of the key
+                (``events!connection/...``), or a token.
+        """
+        check = Checker(f"MomentoConnection.from_connection_attributes {id!r}")
+        check_events_arn(check, "connection_arn", connection_arn, "connection")
+        if not isinstance(connection_secret_arn, str) or not connection_secret_arn:
+            check.fail(
+                "connection_secret_arn",
+                connection_secret_arn,
+                "must be the ARN of the connection's Secrets Manager secret",
+            )
+        imported = cls.__new__(cls)
+        Construct.__init__(imported, scope, id)
+        imported.api_key_secret = None
+        imported.connection = events.Connection.from_connection_attributes(
+            imported,
+            "Connection",
+            connection_arn=connection_arn,
+            connection_name=name_of(connection_arn),
+            connection_secret_arn=connection_secret_arn,
+        )
+        return imported
 
     @property
     def connection_arn(self) -> str:

@@ -153,10 +153,9 @@ def put_order(lp: LocalPipeline, order_id: str, status: str) -> None:
 def test_scenario_caches_the_new_image_with_the_fixed_ttl(orders: LocalPipeline) -> None:
     put_order(orders, "o-1", "NEW")
     orders.drain(timeout=20)
+    # new_image(), the default body: the image as a value under "item", valid JSON.
     assert cached(orders, "o-1", SCENARIO_CACHE) == {
-        "OrderId": {"S": "o-1"},
-        "Status": {"S": "NEW"},
-        "Total": {"N": "12.5"},
+        "item": {"OrderId": {"S": "o-1"}, "Status": {"S": "NEW"}, "Total": {"N": "12.5"}}
     }
     (put,) = [r for r in server(orders).requests if r.method == "PUT"]
     assert put.query["ttl_seconds"] == ["300"]
@@ -175,8 +174,8 @@ def test_scenario_retries_a_500_and_dead_letters_a_400_losing_nothing_else(
     orders.drain(timeout=30)
 
     # The 500 was retried: both orders are cached.
-    assert cached(orders, "o-2", SCENARIO_CACHE)["Status"] == {"S": "PAID"}
-    assert cached(orders, "o-3", SCENARIO_CACHE)["Status"] == {"S": "NEW"}
+    assert cached(orders, "o-2", SCENARIO_CACHE)["item"]["Status"] == {"S": "PAID"}
+    assert cached(orders, "o-3", SCENARIO_CACHE)["item"]["Status"] == {"S": "NEW"}
     put_statuses = [r.status for r in server(orders).requests if r.method == "PUT"]
     assert put_statuses.count(500) == 1 and put_statuses.count(204) == 2
 

@@ -291,15 +291,18 @@ def test_invalid_keys(
     rejected(lambda: world.pipe(operation, table=getattr(world, table_name), **props))
 
 
-PATH_ANYWHERE = st.sampled_from(
-    ["<$.eventName>", "<$.dynamodb.Keys>", "<$.dynamodb.SequenceNumber>", "<aws.pipes.pipe-name>"]
+# Objects and arrays valid on every record; Pipes strips their inner quotes inside a string and
+# as the whole template.
+OBJECT_PATHS = st.sampled_from(
+    ["<$>", "<$.dynamodb>", "<$.dynamodb.Keys>", "<aws.pipes.event>", "<aws.pipes.event.json>"]
 )
 
 
 @given(
     template=st.one_of(
-        # a placeholder inside a JSON string is inserted unescaped
-        PATH_ANYWHERE.map(lambda p: '{"v": "' + p + '"}'),
+        # an object inside a JSON string, or as the whole template, loses its inner quotes
+        OBJECT_PATHS.map(lambda p: '{"v": "' + p + '"}'),
+        OBJECT_PATHS,
         # unknown reserved variable, unknown record field, bad path syntax
         st.from_regex(r"aws\.[a-z.-]{1,20}", fullmatch=True)
         .filter(lambda v: v not in RESERVED_VARIABLES)
