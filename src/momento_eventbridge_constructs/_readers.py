@@ -128,5 +128,6 @@ def _message(stream: _Stream) -> str:
         "on the stream. Keep at most two pipes per table (e.g. drop the delete pipe and let "
         "evicted items expire by TTL), or, if the delay is "
         "acceptable, acknowledge it on the table, any of its pipes or their stack: "
-        f"Annotations.of(table).acknowledge_warning('{READER_WARNING_ID}')."
+        f"Annotations.of(table).acknowledge_warning('{READER_WARNING_ID}') (or "
+        "Validations.of(table).acknowledge with the id cdk synth prints)."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -79,6 +80,14 @@ class World:
         for operation in MomentoOperation:
             pipe = self._pipe(acknowledged, operation.name, table, calls[operation])
         cdk.Annotations.of(pipe).acknowledge_warning(READER_WARNING_ID, "delay accepted")
+        # Acknowledged on the table, on the first pipe or on the stack: each silences it.
+        for where in ("Table", "FirstPipe", "Stack"):
+            stack = self._stack(f"AcknowledgedOn{where}")
+            table = weather_table(stack)
+            calls = destinations(stack)
+            made = [self._pipe(stack, op.name, table, calls[op]) for op in MomentoOperation]
+            scope = {"Table": table, "FirstPipe": made[0], "Stack": stack}[where]
+            cdk.Annotations.of(scope).acknowledge_warning(READER_WARNING_ID, "delay accepted")
         self.assembly = self.app.synth()
         self.warnings = reader_warnings(self.assembly)
 
@@ -136,6 +145,19 @@ def test_acknowledging_as_advised_silences_the_warning(world: World) -> None:
     assert not [path for path in world.warnings if path.startswith("Acknowledged/")]
 
 
+@pytest.mark.parametrize("where", ["Table", "FirstPipe", "Stack"])
+def test_acknowledging_on_the_table_any_pipe_or_the_stack_silences_it(
+    world: World, where: str
+) -> None:
+    assert not [path for path in world.warnings if path.startswith(f"AcknowledgedOn{where}/")]
+
+
+def test_the_warning_names_the_places_that_acknowledge_it(world: World) -> None:
+    text = world.warnings["Three/TOPIC_PUBLISH"]
+    assert "on the table, any of its pipes or their stack" in text
+    assert f"Annotations.of(table).acknowledge_warning('{READER_WARNING_ID}')" in text
+
+
 def test_separate_apps_do_not_share_readers() -> None:
     for _ in range(2):
         app = cdk.App()
@@ -151,6 +173,7 @@ def test_separate_apps_do_not_share_readers() -> None:
 
 FOUR_PIPES_APP = textwrap.dedent(
     """
+    import os
     import aws_cdk as cdk
     from aws_cdk import aws_dynamodb as dynamodb, aws_secretsmanager as secretsmanager
     from momento_eventbridge_constructs import (
@@ -172,9 +195,15 @@ FOUR_PIPES_APP = textwrap.dedent(
         stack, "Put", connection=connection, operation=MomentoOperation.CACHE_SET,
         endpoint=MomentoEndpoint.for_region("us-west-2"),
     )
-    for index in range(4):
+    pipes = [
         DynamoToMomentoPipe(stack, f"Pipe{index}", table=table, destination=put,
                             cache_name=f"cache{index}")
+        for index in range(4)
+    ]
+    if os.environ.get("ACK_ID"):  # acknowledge on the first pipe, with the id the CLI printed
+        cdk.Validations.of(pipes[0]).acknowledge(
+            cdk.Acknowledgment(id=os.environ["ACK_ID"], reason="delay accepted")
+        )
     app.synth()
     """
 )
@@ -231,11 +260,14 @@ class CliRun:
         self._strict = self._start("--strict")
         self._result: subprocess.CompletedProcess[str] | None = None
 
-    def _start(self, *args: str) -> subprocess.Popen[str]:
+    def _start(self, *args: str, ack_id: str | None = None) -> subprocess.Popen[str]:
+        env = _cli_env()
+        if ack_id is not None:
+            env["ACK_ID"] = ack_id
         return subprocess.Popen(
             [str(self.cli), "synth", *args, "--no-notices", "-q"],
             cwd=self.app_dir,
-            env=_cli_env(),
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -245,6 +277,11 @@ class CliRun:
         if self._result is None:
             self._result = _finish(self._strict)
         return self._result
+
+    def strict_acknowledged(self, ack_id: str) -> subprocess.CompletedProcess[str]:
+        """`cdk synth --strict` of the same app acknowledging ``ack_id`` on its first pipe."""
+        self.strict()
+        return _finish(self._start("--strict", "-o", "cdk.acknowledged.out", ack_id=ack_id))
 
     def lenient(self) -> subprocess.CompletedProcess[str]:
         """`cdk synth` without --strict on the same cloud assembly (the app is not re-run)."""
@@ -275,3 +312,13 @@ def test_synth_without_strict_succeeds_and_still_warns(cli_run: CliRun) -> None:
     run = cli_run.lenient()
     assert run.returncode == 0, run.stderr
     assert WHY in run.stderr
+
+
+@pytest.mark.slow
+def test_the_id_the_cli_prints_acknowledges_it_under_strict(cli_run: CliRun) -> None:
+    # The CLI prints "Acknowledge with 'Annotation::<id>'": the core Validations form.
+    printed = re.findall(r"Acknowledge with '([^']+)'", cli_run.strict().stderr)
+    assert printed == [f"Annotation::{READER_WARNING_ID}"]
+    run = cli_run.strict_acknowledged(printed[0])
+    assert run.returncode == 0, run.stderr
+    assert WHY not in run.stderr
