@@ -17,6 +17,7 @@ from momento_eventbridge_constructs.local.templates import (
     render_parameter,
     resolve_path,
 )
+from momento_eventbridge_constructs.payload import RESERVED_VARIABLES
 
 RECORDS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "stream_records.json").read_text(encoding="utf-8")
@@ -81,6 +82,24 @@ def test_the_reference_topic_template() -> None:
         "keys": {"Location": {"S": "New York"}},
         "sequenceNumber": "111300000000000000003",
     }
+
+
+def test_every_reserved_variable_renders() -> None:
+    # The construct library's list (payload.RESERVED_VARIABLES) and the renderer agree.
+    for name in RESERVED_VARIABLES:
+        assert "v" in json.loads(render(f'{{"v": <{name}>}}'))
+
+
+def test_enrichment_arn_is_empty_without_an_enrichment() -> None:
+    # <aws.pipes.enrichment-arn> is "The ARN of the enrichment of the pipe" (input transformation
+    # page, "Reserved variables"); the local runtime runs no enrichment.
+    assert json.loads(render('{"e": <aws.pipes.enrichment-arn>}')) == {"e": ""}
+    enriched = PipeContext(enrichment_arn="arn:aws:lambda:us-west-2:123456789012:function:enrich")
+    body = render_input_template('{"e": <aws.pipes.enrichment-arn>}', INSERT, enriched)
+    assert json.loads(body) == {"e": enriched.enrichment_arn}
+    assert render_input_template("via <aws.pipes.enrichment-arn>", INSERT, enriched) == (
+        "via " + enriched.enrichment_arn
+    )
 
 
 def test_reserved_variables() -> None:

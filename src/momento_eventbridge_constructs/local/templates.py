@@ -3,7 +3,9 @@
 Rules implemented (see ``shared/reference/pipes.md``):
 
 * ``<$.path>`` placeholders read the record; ``<aws.pipes.*>`` placeholders are the reserved
-  variables.
+  variables. ``<aws.pipes.enrichment-arn>`` is :attr:`PipeContext.enrichment_arn`, an empty
+  string when the pipe has no enrichment (the runtime never runs one); AWS does not document
+  its value for a pipe without enrichment.
 * In a JSON template (one whose first non-blank character is ``{`` or ``[``, or that is a
   single placeholder), a placeholder written as a bare value is replaced by typed JSON: a
   string is quoted and escaped, an object or array is inlined, numbers, booleans and null are
@@ -61,6 +63,8 @@ class PipeContext:
     pipe_name: str = ""
     source_arn: str = ""
     target_arn: str = ""
+    # Empty when the pipe has no enrichment; a field so a runtime that runs enrichments can fill it.
+    enrichment_arn: str = ""
     ingestion_time: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -132,6 +136,8 @@ def _reserved_value(name: str, record: Any, context: PipeContext) -> Any:
         return context.pipe_name
     if name == "aws.pipes.source-arn":
         return context.source_arn
+    if name == "aws.pipes.enrichment-arn":
+        return context.enrichment_arn
     if name == "aws.pipes.target-arn":
         return context.target_arn
     if name == "aws.pipes.event.ingestion-time":
