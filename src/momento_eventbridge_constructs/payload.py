@@ -27,6 +27,7 @@ RESERVED_VARIABLES = frozenset(
         "aws.pipes.pipe-arn",
         "aws.pipes.pipe-name",
         "aws.pipes.source-arn",
+        "aws.pipes.enrichment-arn",
         "aws.pipes.target-arn",
         "aws.pipes.event.ingestion-time",
         "aws.pipes.event",

@@ -17,6 +17,7 @@ from momento_eventbridge_constructs.local.templates import (
     render_parameter,
     resolve_path,
 )
+from momento_eventbridge_constructs.payload import RESERVED_VARIABLES
 
 RECORDS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "stream_records.json").read_text(encoding="utf-8")
@@ -55,15 +56,60 @@ def test_strings_are_escaped() -> None:
     assert json.loads(body) == {"k": 'say "hi"\n\\ ünï'}
 
 
-def test_a_whole_template_placeholder_is_the_value_as_json() -> None:
-    assert json.loads(render("<$.dynamodb.NewImage>")) == INSERT["dynamodb"]["NewImage"]
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-input-transformation.html,
+# "Implicit body data parsing": with a template that is only the body path, a payload
+# {"key": "value"} "will become "{key: value}" when delivered to the target", which fails
+# targets that need valid JSON; the advice is to "wrap the source body data input transformer in
+# JSON", e.g. {"data": <$.data>}.
+SQS_LIKE = {"body": {"key": "value"}, "list": ["a", 1, True, None]}
+
+
+def test_a_whole_template_object_path_loses_its_quotes() -> None:
+    assert render("<$.body>", SQS_LIKE) == "{key: value}"
+    assert render("<$.list>", SQS_LIKE) == "[a, 1, true, null]"
+    # The DynamoDB case: the image alone is mangled...
+    image = render("<$.dynamodb.NewImage>")
+    assert image == (
+        "{Location: {S: New York}, MaxTemp: {N: 80}, MinTemp: {N: 61}, "
+        "ChancesOfPrecipitation: {N: 20}, TTL: {N: 120}}"
+    )
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(image)
+    # ...and valid JSON once placed as a value under a key.
+    assert json.loads(render('{"item": <$.dynamodb.NewImage>}')) == {
+        "item": INSERT["dynamodb"]["NewImage"]
+    }
+    assert json.loads(render('{"data": <$.body>}', SQS_LIKE)) == {"data": {"key": "value"}}
+
+
+def test_a_whole_template_scalar_path_is_json() -> None:
     assert render("<$.eventName>") == '"INSERT"'
+    assert render(" <$.dynamodb.SizeBytes>\n") == " 96\n"
+    assert render("<$.dynamodb.Keys.Location.S>") == '"New York"'
+
+
+def test_nested_objects_are_quote_stripped_member_by_member() -> None:
+    record = {"v": {"a": {"S": "x y"}, "b": [1, {"c": False}], "q": 'say "hi"'}}
+    assert render("<$.v>", record) == '{a: {S: x y}, b: [1, {c: false}], q: say "hi"}'
 
 
 def test_placeholders_inside_quotes_and_free_text_are_raw() -> None:
     assert render('{"msg": "city <$.dynamodb.Keys.Location.S>!"}') == '{"msg": "city New York!"}'
     assert render("Hello, <$.dynamodb.Keys.Location.S>") == "Hello, New York"
-    assert render("keys: <$.dynamodb.Keys>") == 'keys: {"Location":{"S":"New York"}}'
+    assert render('{"size": "<$.dynamodb.SizeBytes> bytes"}') == '{"size": "96 bytes"}'
+
+
+def test_objects_inside_strings_and_free_text_lose_their_quotes() -> None:
+    # Same page: the quotes within a JSON payload are removed. Its "Common issues" example, as
+    # the project's notes give it (shared/reference/pipes.md): "Body is <$.body>" becomes
+    # "Body is {key: value}".
+    assert render('"Body is <$.body>"', SQS_LIKE) == '"Body is {key: value}"'
+    assert render('{"msg": "Body is <$.body>"}', SQS_LIKE) == '{"msg": "Body is {key: value}"}'
+    assert render("Body is <$.body>", SQS_LIKE) == "Body is {key: value}"
+    assert render("keys: <$.dynamodb.Keys>") == "keys: {Location: {S: New York}}"
+    assert (
+        render('["<$.list>", <$.list>]', SQS_LIKE) == '["[a, 1, true, null]", ["a", 1, true, null]]'
+    )
 
 
 def test_quotes_inside_strings_do_not_confuse_the_scanner() -> None:
@@ -81,6 +127,24 @@ def test_the_reference_topic_template() -> None:
         "keys": {"Location": {"S": "New York"}},
         "sequenceNumber": "111300000000000000003",
     }
+
+
+def test_every_reserved_variable_renders() -> None:
+    # The construct library's list (payload.RESERVED_VARIABLES) and the renderer agree.
+    for name in RESERVED_VARIABLES:
+        assert "v" in json.loads(render(f'{{"v": <{name}>}}'))
+
+
+def test_enrichment_arn_is_empty_without_an_enrichment() -> None:
+    # <aws.pipes.enrichment-arn> is "The ARN of the enrichment of the pipe" (input transformation
+    # page, "Reserved variables"); the local runtime runs no enrichment.
+    assert json.loads(render('{"e": <aws.pipes.enrichment-arn>}')) == {"e": ""}
+    enriched = PipeContext(enrichment_arn="arn:aws:lambda:us-west-2:123456789012:function:enrich")
+    body = render_input_template('{"e": <aws.pipes.enrichment-arn>}', INSERT, enriched)
+    assert json.loads(body) == {"e": enriched.enrichment_arn}
+    assert render_input_template("via <aws.pipes.enrichment-arn>", INSERT, enriched) == (
+        "via " + enriched.enrichment_arn
+    )
 
 
 def test_reserved_variables() -> None:

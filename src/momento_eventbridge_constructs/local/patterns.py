@@ -1,21 +1,38 @@
 """EventBridge event pattern matching, as used by EventBridge Pipes filter criteria.
 
 No maintained pure-Python implementation of the pattern language is published on PyPI (the
-``event-ruler`` wheel is a 2023 binary build of a Go port), so this module implements the
-documented operators itself:
+``event-ruler`` wheel is a 2023 binary build of a Go port), so this module implements it
+itself. The engine behind EventBridge is aws/event-ruler (https://github.com/aws/event-ruler);
+where the AWS pages are silent this module follows that engine's rule compiler
+(``JsonRuleCompiler.java``) and matcher (``ByteMachine.java``):
 
-* exact values (strings, numbers compared numerically, ``true``/``false``, ``null``),
-* ``prefix`` and ``suffix`` (optionally with ``equals-ignore-case``),
-* ``anything-but`` (a value, a list of values, or a ``prefix``/``suffix``/``wildcard``/
-  ``equals-ignore-case`` matcher),
-* ``numeric`` (one or two comparisons: ``=``, ``<``, ``<=``, ``>``, ``>=``),
-* ``exists`` (leaf nodes only), ``equals-ignore-case``, ``wildcard``, ``cidr``,
-* ``$or`` at any object level.
+* exact values: strings, numbers (compared numerically), ``true``/``false``/``null``;
+  a string never matches a number and the other way round;
+* ``prefix``/``suffix`` (optionally wrapping ``equals-ignore-case``), ``equals-ignore-case``,
+  ``wildcard`` (``*`` any run of characters, ``\\*`` a literal star, ``\\\\`` a backslash,
+  any other backslash escape is rejected) and ``cidr`` only match strings;
+* ``numeric``: ``["=", n]``, one bound (``<``, ``<=``, ``>``, ``>=``), or a range written
+  lower bound first (``[">" or ">=", low, "<" or "<=", high]``) with ``low < high``;
+  only JSON numbers match (DynamoDB ``N`` values are strings in stream records);
+* ``anything-but`` with a value or a list that is all strings or all numbers matches any
+  leaf value except an equal one *of the same type*: ``{"anything-but": [100]}`` matches
+  the string ``"100"``, ``{"anything-but": "a"}`` matches the number 1;
+  ``anything-but`` with ``prefix``/``suffix`` (non-empty), ``equals-ignore-case`` or
+  ``wildcard`` matches any leaf value except a string the inner matcher accepts;
+* ``exists`` (leaf nodes only);
+* ``$or`` at any object level: a list of at least two non-empty objects, in which no field
+  may be named after an operator, and whose expansion may not exceed
+  :data:`MAX_OR_COMBINATIONS` sub-patterns.
 
-Semantics follow the EventBridge documentation: every key of a pattern must match; a leaf is
-a list of alternatives; an event array matches when any element matches; numbers only match
-JSON numbers (DynamoDB ``N`` values are strings in stream records, so ``numeric`` never
-matches them).
+Every key of a pattern must match; a leaf is a list of alternatives; an event array matches
+when any element matches.
+
+EventBridge Pipes does not support every operator: the "Pipe support" column of
+https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html
+says No for ``wildcard`` and for ``anything-but`` with ``prefix``, ``suffix``,
+``equals-ignore-case`` or ``wildcard``. Patterns are compiled with the Pipes restriction by
+default (the local runtime only runs pipes); pass ``pipes=False`` for an event bus rule.
+``cidr`` is not a row of that table; it is accepted in pipes too [unverified].
 """
 
 from __future__ import annotations
@@ -25,20 +42,42 @@ import json
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
-__all__ = ["PatternError", "compile_pattern", "matches", "matches_any"]
+__all__ = [
+    "MAX_OR_COMBINATIONS",
+    "OPERATORS_PAGE",
+    "PatternError",
+    "UnsupportedByPipesError",
+    "compile_pattern",
+    "matches",
+    "matches_any",
+]
+
+_Matcher = Callable[[object], bool]
+
+OPERATORS_PAGE = (
+    "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html"
+)
+
+# Unverified: no AWS page or event-ruler source found states this limit; kept because a
+# pattern that expands this far is a mistake either way.
+MAX_OR_COMBINATIONS = 1000
 
 _MISSING = object()
-_COMPARE: dict[str, Callable[[float, float], bool]] = {
-    "=": operator.eq,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-_NUMERIC_OPERATORS = ("=", "<", "<=", ">", ">=")
+_COMPARE: Mapping[str, Callable[[float, float], bool]] = MappingProxyType(
+    {
+        "=": operator.eq,
+        "<": operator.lt,
+        "<=": operator.le,
+        ">": operator.gt,
+        ">=": operator.ge,
+    }
+)
+_LOWER_BOUNDS = (">", ">=")
+_UPPER_BOUNDS = ("<", "<=")
 _OPERATOR_KEYS = frozenset(
     {
         "prefix",
@@ -51,29 +90,91 @@ _OPERATOR_KEYS = frozenset(
         "cidr",
     }
 )
+_ANYTHING_BUT_SETS = ("prefix", "suffix", "equals-ignore-case", "wildcard")
+# Field names the engine refuses inside "$or" (RESERVED_FIELD_NAMES_IN_OR_RELATIONSHIP in
+# aws/event-ruler src/main/software/amazon/event/ruler/Constants.java): the operators, the
+# numeric comparisons and names it keeps for future operators.
+_RESERVED_IN_OR = _OPERATOR_KEYS | frozenset(
+    {
+        "exactly",
+        *_COMPARE,
+        "regex",
+        "not-wildcard",
+        "not-equals-ignore-case",
+        "date-after",
+        "date-on-or-after",
+        "date-before",
+        "date-on-or-before",
+        "in-date-range",
+        "ip-address-in-range",
+        "ip-address-not-in-range",
+    }
+)
 
 
 class PatternError(ValueError):
     """An event pattern that EventBridge would reject."""
 
 
+class UnsupportedByPipesError(PatternError):
+    """A valid event bus pattern using an operator EventBridge Pipes does not support."""
+
+    def __init__(self, where: str, what: str) -> None:
+        super().__init__(
+            f"{where}: EventBridge Pipes does not support {what} in filter patterns "
+            f"(see the 'Pipe support' column of {OPERATORS_PAGE})"
+        )
+
+
+def _as_number(value: object) -> float | None:
+    """The value as a float when it is a JSON number (booleans are not numbers), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return _as_number(value) is not None
 
 
-def _wildcard_regex(expression: str) -> re.Pattern[str]:
-    """Translate a wildcard expression (``*`` = any run of characters, ``\\*`` a literal star)."""
+def _number(value: object, where: str) -> float:
+    number = _as_number(value)
+    if number is None or not math.isfinite(number):
+        raise PatternError(f"{where}: expected a finite number, got {value!r}")
+    return number
+
+
+def _string(value: object, where: str, name: str) -> str:
+    if not isinstance(value, str):
+        raise PatternError(f"{where}: {name} needs a string, got {value!r}")
+    return value
+
+
+def _strings(value: object, where: str, name: str) -> list[str]:
+    """A string or a list of strings (the operand of an ``anything-but`` set)."""
+    values = value if isinstance(value, list) else [value]
+    return [_string(item, where, name) for item in values]
+
+
+def _wildcard_regex(expression: str, where: str) -> re.Pattern[str]:
+    """Translate a wildcard expression the way event-ruler's ``WildcardParser`` reads it."""
     parts: list[str] = []
     index = 0
     while index < len(expression):
         char = expression[index]
-        if char == "\\" and index + 1 < len(expression) and expression[index + 1] in "*\\":
-            parts.append(re.escape(expression[index + 1]))
+        if char == "\\":
+            escaped = expression[index + 1 : index + 2]
+            if escaped not in ("*", "\\") or not escaped:
+                raise PatternError(
+                    f"{where}: wildcard {expression!r} has an invalid escape at position "
+                    f"{index}: only \\* and \\\\ are allowed"
+                )
+            parts.append(re.escape(escaped))
             index += 2
             continue
         if char == "*":
             if expression[index + 1 : index + 2] == "*":
-                raise PatternError(f"wildcard {expression!r} has consecutive '*' characters")
+                raise PatternError(f"{where}: wildcard {expression!r} has consecutive '*'")
             parts.append(".*")
         else:
             parts.append(re.escape(char))
@@ -81,60 +182,72 @@ def _wildcard_regex(expression: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
-def _string_operand(name: str, operand: object) -> str:
-    if not isinstance(operand, str):
-        raise PatternError(f"{name} needs a string, got {operand!r}")
-    return operand
+def _text_test(name: str, texts: Sequence[str], where: str) -> Callable[[str], bool]:
+    """The positive test of a ``prefix``/``suffix``/``equals-ignore-case``/``wildcard`` set."""
+    if name == "prefix":
+        prefixes = tuple(texts)
+        return lambda value: value.startswith(prefixes)
+    if name == "suffix":
+        suffixes = tuple(texts)
+        return lambda value: value.endswith(suffixes)
+    if name == "equals-ignore-case":
+        folded = {text.casefold() for text in texts}
+        return lambda value: value.casefold() in folded
+    regexes = [_wildcard_regex(text, where) for text in texts]
+    return lambda value: any(regex.fullmatch(value) for regex in regexes)
 
 
-def _compile_text_matcher(name: str, operand: object) -> Any:
-    """Compile ``prefix``/``suffix`` operands, which may wrap ``equals-ignore-case``."""
-    ignore_case = False
+def _only_strings(test: Callable[[str], bool]) -> _Matcher:
+    return lambda value: isinstance(value, str) and test(value)
+
+
+def _compile_affix(name: str, operand: object, where: str) -> _Matcher:
+    """``prefix``/``suffix``: a string, or ``{"equals-ignore-case": string}``."""
     if isinstance(operand, Mapping):
         if set(operand) != {"equals-ignore-case"}:
-            raise PatternError(f"{name} only accepts a string or {{'equals-ignore-case': ...}}")
-        operand = operand["equals-ignore-case"]
-        ignore_case = True
-    text = _string_operand(name, operand)
-    if ignore_case:
-        folded = text.casefold()
+            raise PatternError(f"{where}: {name} takes a string or {{'equals-ignore-case': ...}}")
+        folded = _string(operand["equals-ignore-case"], where, name).casefold()
         if name == "prefix":
-            return lambda v: isinstance(v, str) and v.casefold().startswith(folded)
-        return lambda v: isinstance(v, str) and v.casefold().endswith(folded)
-    if name == "prefix":
-        return lambda v: isinstance(v, str) and v.startswith(text)
-    return lambda v: isinstance(v, str) and v.endswith(text)
+            return _only_strings(lambda value: value.casefold().startswith(folded))
+        return _only_strings(lambda value: value.casefold().endswith(folded))
+    return _only_strings(_text_test(name, [_string(operand, where, name)], where))
 
 
-def _compile_numeric(operand: object) -> Any:
+def _compile_numeric(operand: object, where: str) -> _Matcher:
+    """One comparison, or a range written lower bound first (``JsonRuleCompiler.java``)."""
     if not isinstance(operand, list) or len(operand) not in (2, 4):
-        raise PatternError(f"numeric needs one or two [operator, number] pairs, got {operand!r}")
+        raise PatternError(f"{where}: numeric needs [operator, number] or a range, got {operand!r}")
     checks: list[tuple[str, float]] = []
     for position in range(0, len(operand), 2):
-        operator, number = operand[position], operand[position + 1]
-        if operator not in _NUMERIC_OPERATORS:
-            raise PatternError(f"unknown numeric operator {operator!r}")
-        if not _is_number(number) or not math.isfinite(float(number)):
-            raise PatternError(f"numeric operand must be a finite number, got {number!r}")
-        checks.append((str(operator), float(number)))
-    if len(checks) == 2 and ("=" in (checks[0][0], checks[1][0])):
-        raise PatternError("numeric '=' cannot be combined with another comparison")
+        name = operand[position]
+        if name not in _COMPARE:
+            raise PatternError(f"{where}: unknown numeric operator {name!r}")
+        checks.append((name, _number(operand[position + 1], where)))
+    if len(checks) == 2:
+        (low_op, low), (high_op, high) = checks
+        if low_op not in _LOWER_BOUNDS or high_op not in _UPPER_BOUNDS:
+            raise PatternError(
+                f"{where}: a numeric range is written ['>' or '>=', low, '<' or '<=', high], "
+                f"got {operand!r}"
+            )
+        if not low < high:
+            raise PatternError(f"{where}: numeric range {operand!r} is empty (low >= high)")
 
     def check(value: object) -> bool:
-        if not _is_number(value):
+        number = _as_number(value)
+        if number is None:
             return False
-        number = float(value)  # type: ignore[arg-type]
-        return all(_COMPARE[operator](number, bound) for operator, bound in checks)
+        return all(_COMPARE[name](number, bound) for name, bound in checks)
 
     return check
 
 
-def _compile_cidr(operand: object) -> Any:
-    text = _string_operand("cidr", operand)
+def _compile_cidr(operand: object, where: str) -> _Matcher:
+    text = _string(operand, where, "cidr")
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError as error:
-        raise PatternError(f"invalid cidr {text!r}") from error
+        raise PatternError(f"{where}: invalid cidr {text!r}") from error
 
     def check(value: object) -> bool:
         if not isinstance(value, str):
@@ -147,57 +260,62 @@ def _compile_cidr(operand: object) -> Any:
     return check
 
 
-def _exact(expected: object) -> Any:
-    if _is_number(expected):
-        target = float(expected)  # type: ignore[arg-type]
-        return lambda v: _is_number(v) and float(v) == target
+def _exact(expected: object) -> _Matcher:
+    target = _as_number(expected)
+    if target is not None:
+        return lambda value: _as_number(value) == target
     if expected is None:
-        return lambda v: v is None
+        return lambda value: value is None
     if isinstance(expected, bool):
-        return lambda v: isinstance(v, bool) and v is expected
-    return lambda v: isinstance(v, str) and v == expected
+        return lambda value: isinstance(value, bool) and value is expected
+    return lambda value: isinstance(value, str) and value == expected
 
 
-def _compile_anything_but(operand: object) -> Any:
+def _compile_anything_but_set(operand: Mapping[str, Any], where: str, pipes: bool) -> _Matcher:
+    """``anything-but`` wrapping ``prefix``/``suffix``/``equals-ignore-case``/``wildcard``."""
+    if len(operand) != 1:
+        raise PatternError(f"{where}: anything-but takes exactly one nested matcher")
+    ((name, inner),) = operand.items()
+    if name not in _ANYTHING_BUT_SETS:
+        raise PatternError(f"{where}: anything-but does not support {name!r}")
+    if pipes:
+        raise UnsupportedByPipesError(where, f"anything-but with {name}")
+    texts = _strings(inner, where, f"anything-but/{name}")
+    if name in ("prefix", "suffix") and "" in texts:
+        raise PatternError(f"{where}: anything-but/{name} does not take an empty string")
+    positive = _text_test(name, texts, where)
+    # Only a string the inner matcher accepts is excluded: numbers, booleans and null match.
+    return lambda value: not (isinstance(value, str) and positive(value))
+
+
+def _compile_anything_but(operand: object, where: str, pipes: bool) -> _Matcher:
+    """``anything-but``: a value or a list, all strings or all numbers (``AnythingBut.java``)."""
     if isinstance(operand, Mapping):
-        if len(operand) != 1:
-            raise PatternError("anything-but accepts exactly one nested matcher")
-        ((name, inner),) = operand.items()
-        positive: Callable[[object], bool]
-        if name in ("prefix", "suffix"):
-            positive = _compile_text_matcher(name, inner)
-        elif name == "wildcard":
-            expressions = inner if isinstance(inner, list) else [inner]
-            regexes = [_wildcard_regex(_string_operand("wildcard", w)) for w in expressions]
-
-            def positive(v: object) -> bool:
-                return isinstance(v, str) and any(r.fullmatch(v) for r in regexes)
-
-        elif name == "equals-ignore-case":
-            values = inner if isinstance(inner, list) else [inner]
-            folded = {_string_operand("equals-ignore-case", x).casefold() for x in values}
-
-            def positive(v: object) -> bool:
-                return isinstance(v, str) and v.casefold() in folded
-
-        else:
-            raise PatternError(f"anything-but does not support {name!r}")
-        return lambda v: isinstance(v, str) and not positive(v)
+        return _compile_anything_but_set(operand, where, pipes)
     values = operand if isinstance(operand, list) else [operand]
-    for value in values:
-        if isinstance(value, (Mapping, list)) or value is None or isinstance(value, bool):
-            raise PatternError(f"anything-but values must be strings or numbers, got {value!r}")
-    exacts = [_exact(value) for value in values]
-    numeric = any(_is_number(value) for value in values)
+    if any(not isinstance(value, str) and not _is_number(value) for value in values):
+        raise PatternError(f"{where}: anything-but values must be strings or numbers: {operand!r}")
+    numbers = [_number(value, where) for value in values if _is_number(value)]
+    if not values or len(numbers) not in (0, len(values)):
+        raise PatternError(
+            f"{where}: anything-but needs values that are all strings or all numbers, "
+            f"got {operand!r}"
+        )
+    if numbers:
+        excluded_numbers = frozenset(numbers)
+        # A string (even "100") is never excluded by a numeric anything-but.
+        return lambda value: _as_number(value) not in excluded_numbers
+    excluded = frozenset(values)
+    return lambda value: not (isinstance(value, str) and value in excluded)
 
-    def check(value: object) -> bool:
-        if numeric and not _is_number(value):
-            return False
-        if not numeric and not isinstance(value, str):
-            return False
-        return not any(exact(value) for exact in exacts)
 
-    return check
+def _scalars(value: object) -> Iterator[object]:
+    """The leaf values under ``value``: nested arrays are flattened, objects are not leaves."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _scalars(item)
+    elif not isinstance(value, Mapping):
+        yield value
 
 
 class _Leaf:
@@ -205,45 +323,49 @@ class _Leaf:
 
     __slots__ = ("exists", "matchers")
 
-    def __init__(self, alternatives: object, where: str) -> None:
+    def __init__(self, alternatives: object, where: str, pipes: bool) -> None:
         if not isinstance(alternatives, list):
             raise PatternError(f"{where}: a pattern leaf must be a list, got {alternatives!r}")
         if not alternatives:
             raise PatternError(f"{where}: a pattern leaf must not be empty")
-        self.matchers: list[Any] = []
+        self.matchers: list[_Matcher] = []
         self.exists: bool | None = None
         for alternative in alternatives:
             if isinstance(alternative, Mapping):
-                self._add_operator(alternative, where)
+                self._add_operator(alternative, where, pipes)
             elif isinstance(alternative, list):
                 raise PatternError(f"{where}: nested lists are not allowed")
             else:
+                if _is_number(alternative):
+                    _number(alternative, where)
                 self.matchers.append(_exact(alternative))
 
-    def _add_operator(self, operator: Mapping[str, Any], where: str) -> None:
-        if len(operator) != 1:
-            raise PatternError(f"{where}: one operator per object, got {dict(operator)!r}")
-        ((name, operand),) = operator.items()
+    def _add_operator(self, expression: Mapping[str, Any], where: str, pipes: bool) -> None:
+        if len(expression) != 1:
+            raise PatternError(f"{where}: one operator per object, got {dict(expression)!r}")
+        ((name, operand),) = expression.items()
         if name not in _OPERATOR_KEYS:
             raise PatternError(f"{where}: unknown operator {name!r}")
-        if name in ("prefix", "suffix"):
-            self.matchers.append(_compile_text_matcher(name, operand))
-        elif name == "anything-but":
-            self.matchers.append(_compile_anything_but(operand))
-        elif name == "numeric":
-            self.matchers.append(_compile_numeric(operand))
-        elif name == "exists":
+        if name == "exists":
             if not isinstance(operand, bool):
                 raise PatternError(f"{where}: exists needs true or false")
             self.exists = operand
+        elif name in ("prefix", "suffix"):
+            self.matchers.append(_compile_affix(name, operand, where))
+        elif name == "anything-but":
+            self.matchers.append(_compile_anything_but(operand, where, pipes))
+        elif name == "numeric":
+            self.matchers.append(_compile_numeric(operand, where))
         elif name == "equals-ignore-case":
-            folded = _string_operand(name, operand).casefold()
-            self.matchers.append(lambda v: isinstance(v, str) and v.casefold() == folded)
+            text = _string(operand, where, name)
+            self.matchers.append(_only_strings(_text_test(name, [text], where)))
         elif name == "wildcard":
-            regex = _wildcard_regex(_string_operand(name, operand))
-            self.matchers.append(lambda v: isinstance(v, str) and regex.fullmatch(v) is not None)
+            if pipes:
+                raise UnsupportedByPipesError(where, "wildcard")
+            text = _string(operand, where, name)
+            self.matchers.append(_only_strings(_text_test(name, [text], where)))
         else:  # cidr
-            self.matchers.append(_compile_cidr(operand))
+            self.matchers.append(_compile_cidr(operand, where))
 
     def test(self, value: object) -> bool:
         if value is _MISSING or isinstance(value, Mapping):
@@ -251,8 +373,7 @@ class _Leaf:
             return self.exists is False
         if self.exists is True:
             return True
-        values = value if isinstance(value, list) else [value]
-        return any(matcher(item) for item in values for matcher in self.matchers)
+        return any(matcher(item) for item in _scalars(value) for matcher in self.matchers)
 
 
 class _Node:
@@ -260,26 +381,43 @@ class _Node:
 
     __slots__ = ("alternatives", "fields")
 
-    def __init__(self, pattern: Mapping[str, Any], where: str) -> None:
+    def __init__(self, pattern: Mapping[str, Any], where: str, pipes: bool, in_or: bool) -> None:
+        if not pattern:
+            raise PatternError(f"{where or 'pattern'}: empty objects are not allowed")
         self.fields: list[tuple[str, _Node | _Leaf]] = []
         self.alternatives: list[list[_Node]] = []
         for key, value in pattern.items():
             path = f"{where}.{key}" if where else key
             if key == "$or":
-                if not isinstance(value, list) or len(value) < 2:
-                    raise PatternError(f"{path}: $or needs a list of at least two patterns")
-                branches: list[_Node] = []
-                for branch in value:
-                    if not isinstance(branch, Mapping) or not branch:
-                        raise PatternError(f"{path}: every $or branch must be a non-empty object")
-                    branches.append(_Node(branch, where))
-                self.alternatives.append(branches)
-            elif isinstance(value, Mapping):
-                if not value:
-                    raise PatternError(f"{path}: empty object in pattern")
-                self.fields.append((key, _Node(value, path)))
+                self.alternatives.append(self._branches(value, where, pipes))
+                continue
+            if in_or and key in _RESERVED_IN_OR:
+                raise PatternError(
+                    f"{path}: {key!r} is an operator name, not allowed as a field inside $or"
+                )
+            if isinstance(value, Mapping):
+                self.fields.append((key, _Node(value, path, pipes, in_or)))
             else:
-                self.fields.append((key, _Leaf(value, path)))
+                self.fields.append((key, _Leaf(value, path, pipes)))
+
+    @staticmethod
+    def _branches(value: object, where: str, pipes: bool) -> list[_Node]:
+        path = f"{where}.$or" if where else "$or"
+        if not isinstance(value, list) or len(value) < 2:
+            raise PatternError(f"{path}: $or needs a list of at least two patterns")
+        if not all(isinstance(branch, Mapping) for branch in value):
+            raise PatternError(f"{path}: every $or branch must be an object")
+        return [_Node(branch, where, pipes, in_or=True) for branch in value]
+
+    def combinations(self) -> int:
+        """How many plain sub-patterns this node expands to once every ``$or`` is unfolded."""
+        total = 1
+        for _, child in self.fields:
+            if isinstance(child, _Node):
+                total *= child.combinations()
+        for group in self.alternatives:
+            total *= sum(branch.combinations() for branch in group)
+        return total
 
     def test(self, event: object) -> bool:
         if isinstance(event, list):
@@ -288,14 +426,10 @@ class _Node:
             return False
         for key, child in self.fields:
             value = event.get(key, _MISSING)
-            if isinstance(child, _Node):
-                if value is _MISSING:
-                    # A missing object can still satisfy leaves that only ask for absence.
-                    if not child.test({}):
-                        return False
-                elif not child.test(value):
-                    return False
-            elif not child.test(value):
+            if isinstance(child, _Node) and value is _MISSING:
+                # A missing object can still satisfy leaves that only ask for absence.
+                value = {}
+            if not child.test(value):
                 return False
         return all(any(branch.test(event) for branch in group) for group in self.alternatives)
 
@@ -303,9 +437,9 @@ class _Node:
 class CompiledPattern:
     """A validated event pattern, ready to test events against."""
 
-    __slots__ = ("_root", "source")
+    __slots__ = ("_root", "combinations", "source")
 
-    def __init__(self, pattern: Mapping[str, Any] | str) -> None:
+    def __init__(self, pattern: Mapping[str, Any] | str, *, pipes: bool = True) -> None:
         if isinstance(pattern, str):
             try:
                 parsed = json.loads(pattern)
@@ -316,21 +450,34 @@ class CompiledPattern:
         if not isinstance(parsed, Mapping):
             raise PatternError("an event pattern must be a JSON object")
         self.source: Mapping[str, Any] = parsed
-        self._root = _Node(parsed, "")
+        self._root = _Node(parsed, "", pipes, in_or=False)
+        # How many plain sub-patterns the engine compiles this into (one per $or path).
+        self.combinations = self._root.combinations()
+        if self.combinations > MAX_OR_COMBINATIONS:
+            raise PatternError(
+                f"pattern expands to {self.combinations} combinations through $or, more than "
+                f"{MAX_OR_COMBINATIONS}"
+            )
 
     def matches(self, event: Mapping[str, Any]) -> bool:
         """Whether ``event`` matches this pattern."""
         return self._root.test(event)
 
 
-def compile_pattern(pattern: Mapping[str, Any] | str) -> CompiledPattern:
-    """Validate and compile an event pattern (a JSON string or an already parsed object)."""
-    return CompiledPattern(pattern)
+def compile_pattern(pattern: Mapping[str, Any] | str, *, pipes: bool = True) -> CompiledPattern:
+    """Validate and compile an event pattern (a JSON string or an already parsed object).
+
+    ``pipes`` (default) rejects the operators EventBridge Pipes does not support with
+    :class:`UnsupportedByPipesError`; ``pipes=False`` accepts what an event bus rule accepts.
+    """
+    return CompiledPattern(pattern, pipes=pipes)
 
 
-def matches(pattern: Mapping[str, Any] | str, event: Mapping[str, Any]) -> bool:
+def matches(
+    pattern: Mapping[str, Any] | str, event: Mapping[str, Any], *, pipes: bool = True
+) -> bool:
     """Whether ``event`` matches the EventBridge ``pattern``."""
-    return CompiledPattern(pattern).matches(event)
+    return CompiledPattern(pattern, pipes=pipes).matches(event)
 
 
 def matches_any(patterns: Sequence[CompiledPattern], event: Mapping[str, Any]) -> bool:

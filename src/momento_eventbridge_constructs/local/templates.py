@@ -1,20 +1,42 @@
 """EventBridge Pipes input templates and HTTP parameters, rendered locally.
 
-Rules implemented (see ``shared/reference/pipes.md``):
+Rules implemented, from
+https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-input-transformation.html
+(see also ``shared/reference/pipes.md``):
 
 * ``<$.path>`` placeholders read the record; ``<aws.pipes.*>`` placeholders are the reserved
-  variables.
-* In a JSON template (one whose first non-blank character is ``{`` or ``[``, or that is a
-  single placeholder), a placeholder written as a bare value is replaced by typed JSON: a
-  string is quoted and escaped, an object or array is inlined, numbers, booleans and null are
-  written as they are.
+  variables, ``<aws.pipes.enrichment-arn>`` included.
+* A placeholder written as a bare value inside a JSON object or array (a template whose first
+  non-blank character is ``{`` or ``[``) is replaced by typed JSON: a string is quoted and
+  escaped, an object or array is inlined, numbers, booleans and null are written as they are.
+  The page's advice, "wrap the source body data input transformer in JSON", relies on this:
+  ``{"item": <$.dynamodb.NewImage>}`` is valid JSON.
 * A placeholder inside a JSON string literal, or anywhere in a free-text template, is inserted
-  unescaped (strings as they are, other values as compact JSON).
+  unescaped: strings as they are, numbers/booleans/null as JSON, and an object or array
+  *quote-stripped* (below). The page tells not to "put quotes around variables that refer to
+  JSON objects or arrays"; its "Common issues" example, as the reference notes give it, is
+  ``"Body is <$.body>"`` -> ``"Body is {key: value}"``.
+* A whole template that is one placeholder renders a string, number, boolean or null as JSON
+  (``<$.eventName>`` -> ``"INSERT"``), and an object or array quote-stripped. The page
+  ("Implicit body data parsing"): with the body path alone, ``{"key": "value"}`` "will become
+  ``"{key: value}"``", which makes targets that need valid JSON fail; a JSON string would be
+  valid JSON, so the surrounding quotes there are read as quotation and none are added:
+  ``<$.dynamodb.NewImage>`` -> ``{Location: {S: New York}, ...}``, not valid JSON. Whether
+  DynamoDB stream records get this treatment is not confirmed on AWS.
+* Quote-stripped means: every key and string value written without quotes and without JSON
+  escaping, ``: `` between a key and its value, ``, `` between members, nested objects and
+  arrays written the same way, numbers/booleans/null as JSON. So ``{"a": {"S": "x y"}}``
+  becomes ``{a: {S: x y}}``. The page shows ``{key: value}`` for a one-member object; the
+  exact spacing and the handling of quotes, backslashes and nesting are not documented.
 * A path that does not exist in the record is an error (:class:`MissingPathError`): the
   behaviour on AWS is undocumented, so the local runtime fails the record loudly instead of
   guessing.
 * ``HttpParameters`` values that are a whole JSON path (``$.dynamodb.Keys.Location.S``) are
-  resolved against the original record; anything else is static.
+  resolved against the original record (strings as they are, other values as compact JSON);
+  anything else is static.
+* ``<aws.pipes.enrichment-arn>`` is :attr:`PipeContext.enrichment_arn`, an empty string when
+  the pipe has no enrichment (the runtime never runs one); AWS does not document its value
+  for a pipe without enrichment.
 """
 
 from __future__ import annotations
@@ -61,6 +83,8 @@ class PipeContext:
     pipe_name: str = ""
     source_arn: str = ""
     target_arn: str = ""
+    # Empty when the pipe has no enrichment; a field so a runtime that runs enrichments can fill it.
+    enrichment_arn: str = ""
     ingestion_time: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -132,6 +156,8 @@ def _reserved_value(name: str, record: Any, context: PipeContext) -> Any:
         return context.pipe_name
     if name == "aws.pipes.source-arn":
         return context.source_arn
+    if name == "aws.pipes.enrichment-arn":
+        return context.enrichment_arn
     if name == "aws.pipes.target-arn":
         return context.target_arn
     if name == "aws.pipes.event.ingestion-time":
@@ -152,10 +178,30 @@ def _value_of(expression: str, record: Any, context: PipeContext) -> Any:
     raise TemplateError(f"unknown placeholder <{expression}>")
 
 
-def _raw_text(value: Any) -> str:
+def _compact_json_text(value: Any) -> str:
+    """An HTTP parameter value: strings as they are, anything else as compact JSON."""
     if isinstance(value, str):
         return value
     return json.dumps(value, separators=(",", ":"))
+
+
+def _quote_stripped(value: Any) -> str:
+    """Text without JSON quoting: ``{"a": {"S": "x y"}}`` -> ``{a: {S: x y}}``."""
+    if isinstance(value, Mapping):
+        members = (f"{key}: {_quote_stripped(item)}" for key, item in value.items())
+        return "{" + ", ".join(members) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_quote_stripped(item) for item in value) + "]"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _typed_json(expression: str, value: Any) -> str:
+    """A bare placeholder in a JSON template: the value as JSON."""
+    if expression == "aws.pipes.event.json":
+        return json.dumps(value, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _string_literal_mask(template: str, placeholders: Sequence[re.Match[str]]) -> list[bool]:
@@ -186,8 +232,9 @@ def render_input_template(template: str | None, record: Any, context: PipeContex
         return json.dumps(record, separators=(",", ":"))
     placeholders = list(_PLACEHOLDER.finditer(template))
     stripped = template.strip()
-    single = len(placeholders) == 1 and placeholders[0].group(0) == stripped
-    json_mode = single or stripped[:1] in ("{", "[")
+    if len(placeholders) == 1 and placeholders[0].group(0) == stripped:
+        return _render_single(template, placeholders[0], record, context)
+    json_mode = stripped[:1] in ("{", "[")
     inside = _string_literal_mask(template, placeholders) if json_mode else []
     pieces: list[str] = []
     last = 0
@@ -195,15 +242,22 @@ def render_input_template(template: str | None, record: Any, context: PipeContex
         pieces.append(template[last : match.start()])
         value = _value_of(match.group(1), record, context)
         if json_mode and not inside[index]:
-            if match.group(1) == "aws.pipes.event.json":
-                pieces.append(json.dumps(value, separators=(",", ":")))
-            else:
-                pieces.append(json.dumps(value, ensure_ascii=False))
+            pieces.append(_typed_json(match.group(1), value))
         else:
-            pieces.append(_raw_text(value))
+            pieces.append(_quote_stripped(value))
         last = match.end()
     pieces.append(template[last:])
     return "".join(pieces)
+
+
+def _render_single(template: str, match: re.Match[str], record: Any, context: PipeContext) -> str:
+    """A template that is one placeholder: scalars as JSON, objects and arrays quote-stripped."""
+    value = _value_of(match.group(1), record, context)
+    if isinstance(value, (Mapping, list)):
+        text = _quote_stripped(value)
+    else:
+        text = _typed_json(match.group(1), value)
+    return template[: match.start()] + text + template[match.end() :]
 
 
 def render_parameter(value: str, record: Any) -> str:
@@ -214,4 +268,4 @@ def render_parameter(value: str, record: Any) -> str:
     """
     if not is_json_path(value):
         return value
-    return _raw_text(resolve_path(record, value))
+    return _compact_json_text(resolve_path(record, value))
