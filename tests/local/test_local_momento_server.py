@@ -35,10 +35,7 @@ def server(fake_clock: Any) -> Iterator[LocalMomentoServer]:
 
 @pytest.fixture()
 def client(server: LocalMomentoServer) -> MomentoHttpClient:
-    def published(cache: str, topic: str) -> list[str]:
-        return [m.text for m in server.published(cache, topic)]
-
-    return MomentoHttpClient(server.endpoint, KEY, timeout=5, published=published)
+    return server.client(KEY)
 
 
 def test_set_get_delete(server: LocalMomentoServer, client: MomentoHttpClient) -> None:

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .momento_client import MomentoHttpClient
 from .momento_topics import TopicMessage, TopicStore, message_is_text
 
 __all__ = [
@@ -268,6 +269,21 @@ class LocalMomentoServer:
     def waiting_polls(self, cache: str, topic: str) -> int:
         """How many subscribe long polls are waiting on the topic right now."""
         return self._topics.waiting((cache, topic))
+
+    def client(self, api_key: str | None = None, timeout: float = 5.0) -> MomentoHttpClient:
+        """A client for this server that can list past messages and start subscriptions
+        exactly after the last published message."""
+
+        def published(cache: str, topic: str) -> list[str]:
+            return [message.text for message in self.published(cache, topic)]
+
+        return MomentoHttpClient(
+            self.endpoint,
+            api_key or self.api_key,
+            timeout=timeout,
+            published=published,
+            start_position=self.start_position,
+        )
 
     # -- request handling ------------------------------------------------------------------
 
