@@ -117,7 +117,7 @@ class LocalMomentoServer:
         clock: Callable[[], float] = time.monotonic,
         subscribe_wait: float | None = 5.0,
     ) -> None:
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
         self._caches: dict[str, dict[bytes, _Entry]] = {name: {} for name in caches}
         self._topics = TopicStore()
         self._api_keys: set[str] = set(api_keys)
