@@ -103,11 +103,12 @@ class LocalMomentoServer:
         api_keys: the API keys that are accepted; a key is generated when none is given.
         clock: a function returning seconds (monotonic); TTLs expire against it.
         subscribe_wait: how long an idle subscribe long poll waits before it answers
-            ``{"items": []}``, in seconds; ``None`` waits until a message arrives or the server
-            stops. Momento documents only that the poll "blocks until at least one message (or
-            discontinuity notice) is available" (https://docs.momentohq.com/topics/api-reference/
-            http-api); how long it really waits, and what it answers then, is undocumented, so
-            clients should not rely on either.
+            ``{"items": []}``, in seconds (default 5); ``None`` waits until a message or a
+            discontinuity arrives or the server stops. Momento documents only that the poll
+            "blocks until at least one message (or discontinuity notice) is available"
+            (https://docs.momentohq.com/topics/api-reference/http-api); how long it really
+            waits, and what it answers then, is undocumented, so clients should rely on
+            neither (:meth:`.MomentoHttpClient.poll` treats its own timeout as an idle poll).
     """
 
     def __init__(
