@@ -1,11 +1,11 @@
-"""The local Momento HTTP API: auth, caches, TTLs, limits, topics and fault injection."""
+"""The local Momento HTTP API: auth, caches, TTLs, limits and fault injection.
+
+Topics: ``test_local_momento_topics.py`` (server) and ``test_local_momento_client.py`` (client).
+"""
 
 from __future__ import annotations
 
 import base64
-import json
-import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +20,9 @@ from momento_eventbridge_constructs.local.momento_server import (
     LocalMomentoServer,
 )
 
-KEY = "test-key"
+from ._momento import AUTH, KEY, BackgroundPoll, call
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture()
@@ -33,30 +35,7 @@ def server(fake_clock: Any) -> Iterator[LocalMomentoServer]:
 
 @pytest.fixture()
 def client(server: LocalMomentoServer) -> MomentoHttpClient:
-    def published(cache: str, topic: str) -> list[str]:
-        return [m.text for m in server.published(cache, topic)]
-
-    return MomentoHttpClient(server.endpoint, KEY, timeout=5, published=published)
-
-
-def call(
-    server: LocalMomentoServer,
-    method: str,
-    path: str,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, bytes]:
-    request = urllib.request.Request(
-        server.endpoint + path, data=body, method=method, headers=headers or {}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return int(response.status), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-AUTH = {"Authorization": KEY}
+    return server.client(KEY)
 
 
 def test_set_get_delete(server: LocalMomentoServer, client: MomentoHttpClient) -> None:
@@ -141,24 +120,6 @@ def test_authentication(server: LocalMomentoServer) -> None:
     assert call(server, "GET", f"/cache/cache?key=a&token={KEY}", None, AUTH)[0] == 400
 
 
-def test_publish_needs_a_text_or_binary_content_type(server: LocalMomentoServer) -> None:
-    path = "/topics/cache/weather"
-    assert call(server, "POST", path, b"{}", {**AUTH, "Content-Type": "application/json"})[0] == 400
-    assert call(server, "POST", path, b"{}", AUTH)[0] == 400
-    assert call(server, "POST", path, b"hi", {**AUTH, "Content-Type": "text/plain"})[0] == 204
-    assert (
-        call(
-            server, "POST", path, b"\x00\xff", {**AUTH, "Content-Type": "application/octet-stream"}
-        )[0]
-        == 204
-    )
-    messages = server.published("cache", "weather")
-    assert [(m.sequence_number, m.value, m.is_text) for m in messages] == [
-        (1, b"hi", True),
-        (2, b"\x00\xff", False),
-    ]
-
-
 def test_topic_message_limit(server: LocalMomentoServer) -> None:
     headers = {**AUTH, "Content-Type": "text/plain"}
     ok = b"m" * MAX_MESSAGE_BYTES
@@ -167,41 +128,6 @@ def test_topic_message_limit(server: LocalMomentoServer) -> None:
         400,
         b"Message size exceeds the limit of 4 KB",
     )
-
-
-def test_subscribe_long_poll(server: LocalMomentoServer, client: MomentoHttpClient) -> None:
-    headers = {**AUTH, "Content-Type": "text/plain"}
-    call(server, "POST", "/topics/cache/t", b"one", headers)
-    status, body = call(server, "GET", "/topics/cache/t?sequence_number=1", None, AUTH)
-    assert status == 200
-    assert json.loads(body) == {
-        "items": [
-            {"item": {"topic_sequence_number": 1, "sequence_page": 0, "value": {"text": "one"}}}
-        ]
-    }
-    # A poll with nothing new waits, then answers with no items (bounded by subscribe_wait).
-    started = time.monotonic()
-    status, body = call(server, "GET", "/topics/cache/t?sequence_number=2", None, AUTH)
-    assert (status, json.loads(body)) == (200, {"items": []})
-    assert 0.4 <= time.monotonic() - started < 3
-    # A waiting poll is woken by a publish.
-    timer = threading.Timer(0.1, lambda: call(server, "POST", "/topics/cache/t", b"two", headers))
-    timer.start()
-    texts, next_number = client.poll("cache", "t", 2, wait=0.5)
-    timer.join()
-    assert (texts, next_number) == (["two"], 3)
-
-
-def test_streaming_subscription(server: LocalMomentoServer, client: MomentoHttpClient) -> None:
-    client.publish("cache", "t", "before")
-    with client.subscribe("cache", "t", timeout=3) as subscription:
-        for text in ("a", "b", "c"):
-            client.publish("cache", "t", text)
-        assert subscription.collect(3, timeout=3) == ["a", "b", "c"]
-        started = time.monotonic()
-        assert subscription.collect(1, timeout=0.3) == []  # bounded wait, nothing new
-        assert time.monotonic() - started < 2
-    assert client.messages("cache", "t") == ["before", "a", "b", "c"]
 
 
 def test_fault_injection(server: LocalMomentoServer, client: MomentoHttpClient) -> None:
@@ -233,19 +159,13 @@ def test_fault_injection(server: LocalMomentoServer, client: MomentoHttpClient) 
         server.inject_failures(500, count=0)
 
 
-def test_stop_is_clean() -> None:
-    running = LocalMomentoServer(caches=["c"]).start()
+def test_stop_answers_waiting_long_polls() -> None:
+    # subscribe_wait=None: only a message or the stop can end the poll.
+    running = LocalMomentoServer(caches=["cache"], api_keys=[KEY], subscribe_wait=None).start()
     endpoint = running.endpoint
-    waiting = threading.Thread(
-        target=lambda: call(running, "GET", "/topics/c/t", None, {"Authorization": running.api_key})
-    )
-    waiting.start()
-    time.sleep(0.1)
-    started = time.monotonic()
+    waiting = BackgroundPoll(running, "t")
     running.stop()
-    waiting.join(timeout=5)
-    assert not waiting.is_alive()
-    assert time.monotonic() - started < 3
+    assert waiting.join() == (200, {"items": []})
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(endpoint + "/cache/c?key=a", timeout=1)
     running.stop()  # idempotent

@@ -1,4 +1,20 @@
-"""A small Momento HTTP API client (standard library only) for tests and the CLI."""
+"""A small Momento HTTP API client (standard library only) for tests and the CLI.
+
+Subscriptions follow the long-poll protocol of the HTTP API reference
+(https://docs.momentohq.com/topics/api-reference/http-api): every poll sends the next sequence
+number expected ("typically lastReceived + 1"; 0 on the first request, which starts at the
+latest messages) and the last ``sequence_page`` received; each ``item`` moves the position past
+it, and a ``discontinuity`` moves it to ``new_topic_sequence`` on ``new_sequence_page``.
+
+Momento's SDKs disagree on where to resume after a discontinuity or a reconnect: the JavaScript
+SDK resumes after the last number it saw (momentohq/client-sdk-javascript
+``packages/core/src/internal/subscription-state.ts``), the Go and Rust SDKs at it
+(momentohq/client-sdk-go ``momento/topic_subscription.go``, momentohq/client-sdk-rust
+``src/topics/messages/subscription.rs``), and the reference's example follows a discontinuity
+with the item numbered ``new_topic_sequence``. So this client resumes *at*
+``new_topic_sequence`` and drops any item it has already delivered: it neither skips nor
+repeats a message whichever reading the service follows.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +25,19 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 from urllib.parse import quote, urlencode
 
-__all__ = ["MomentoError", "MomentoHttpClient", "Subscription"]
+__all__ = [
+    "Discontinuity",
+    "MomentoError",
+    "MomentoHttpClient",
+    "PollResult",
+    "Subscription",
+    "TopicPosition",
+]
 
 
 class MomentoError(RuntimeError):
@@ -24,6 +49,88 @@ class MomentoError(RuntimeError):
         self.message = message
 
 
+@dataclass(frozen=True)
+class TopicPosition:
+    """Where a subscriber stands in a topic.
+
+    Attributes:
+        sequence_number: the next sequence number expected; 0 (the default) asks for the latest
+            messages, without backlog.
+        sequence_page: the sequence page those numbers belong to; 0 (the default) when not yet
+            known, which the service reads as the current page.
+    """
+
+    sequence_number: int = 0
+    sequence_page: int = 0
+
+    def query(self) -> dict[str, str]:
+        """The query parameters of a subscribe call from here (both, always)."""
+        return {
+            "sequence_number": str(self.sequence_number),
+            "sequence_page": str(self.sequence_page),
+        }
+
+    def has_passed(self, sequence_number: int, sequence_page: int) -> bool:
+        """Whether an item at this number and page was already delivered.
+
+        Later pages are numbered higher than earlier ones (momentohq/client-protos
+        ``proto/cachepubsub.proto``, ``_TopicItem.sequence_page``).
+        """
+        if self.sequence_page == 0:
+            return False
+        if sequence_page != self.sequence_page:
+            return sequence_page < self.sequence_page
+        return sequence_number < self.sequence_number
+
+
+@dataclass(frozen=True)
+class Discontinuity:
+    """A gap the service reported: messages after ``last_topic_sequence`` may be lost."""
+
+    last_topic_sequence: int
+    new_topic_sequence: int
+    new_sequence_page: int
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What one long poll brought: new messages, the position to poll from next, and the
+    discontinuities met on the way."""
+
+    messages: list[str]
+    position: TopicPosition
+    discontinuities: list[Discontinuity]
+
+
+def follow(position: TopicPosition, items: list[Any]) -> PollResult:
+    """Read the ``items`` of a subscribe response received at ``position``.
+
+    A text value is returned as is, a binary one as its base64 text. Items already delivered
+    are dropped; unknown kinds of item are ignored.
+    """
+    messages: list[str] = []
+    discontinuities: list[Discontinuity] = []
+    for entry in items:
+        if "discontinuity" in entry:
+            gap = entry["discontinuity"]
+            found = Discontinuity(
+                int(gap.get("last_topic_sequence", 0)),
+                int(gap["new_topic_sequence"]),
+                int(gap["new_sequence_page"]),
+            )
+            discontinuities.append(found)
+            position = TopicPosition(found.new_topic_sequence, found.new_sequence_page)
+        elif "item" in entry:
+            item = entry["item"]
+            number, page = int(item["topic_sequence_number"]), int(item.get("sequence_page", 0))
+            if position.has_passed(number, page):
+                continue
+            value = item.get("value", {})
+            messages.append(value["text"] if "text" in value else value.get("binary", ""))
+            position = TopicPosition(number + 1, page)
+    return PollResult(messages, position, discontinuities)
+
+
 class MomentoHttpClient:
     """Calls the Momento HTTP API at ``endpoint`` with ``api_key``.
 
@@ -31,9 +138,12 @@ class MomentoHttpClient:
         endpoint: base URL, e.g. ``http://127.0.0.1:40123`` or
             ``https://api.cache.cell-4-us-west-2-1.prod.a.momentohq.com``.
         api_key: the key sent in the ``Authorization`` header.
-        timeout: per-request timeout in seconds.
+        timeout: per-request timeout in seconds (default 5).
         published: optional function listing a topic's messages (the local server provides
             one); used by :meth:`messages`.
+        start_position: optional function giving ``(sequence number, sequence page)`` of a
+            topic's next message (the local server provides one); used by
+            :meth:`start_position`.
     """
 
     def __init__(
@@ -42,11 +152,13 @@ class MomentoHttpClient:
         api_key: str,
         timeout: float = 5.0,
         published: Callable[[str, str], list[str]] | None = None,
+        start_position: Callable[[str, str], tuple[int, int]] | None = None,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self._api_key = api_key
         self._timeout = timeout
         self._published = published
+        self._start_position = start_position
 
     def _call(
         self,
@@ -102,11 +214,15 @@ class MomentoHttpClient:
         if status != 204:
             raise MomentoError(status, body.decode("utf-8", errors="replace"))
 
-    def publish(self, cache: str, topic: str, message: str) -> None:
-        """Publish a text message."""
-        status, body = self._call(
-            "POST", self._topic_path(cache, topic), None, message.encode(), "text/plain"
-        )
+    def publish(self, cache: str, topic: str, message: str | bytes) -> None:
+        """Publish a message: text as ``text/plain``, bytes as ``application/octet-stream``
+        (the two types the HTTP API reference names)."""
+        if isinstance(message, str):
+            data, content_type = message.encode("utf-8"), "text/plain"
+        else:
+            data, content_type = message, "application/octet-stream"
+        path = self._topic_path(cache, topic)
+        status, body = self._call("POST", path, None, data, content_type)
         if status != 204:
             raise MomentoError(status, body.decode("utf-8", errors="replace"))
 
@@ -116,66 +232,112 @@ class MomentoHttpClient:
             raise NotImplementedError("listing past messages needs the local Momento server")
         return self._published(cache, topic)
 
+    def start_position(self, cache: str, topic: str) -> TopicPosition:
+        """Where a new subscription starts.
+
+        With the local server, right after the last published message, so that nothing
+        published after this call is missed. Given only ``published``, right after the count
+        of messages on a page the server resolves (exact until the topic is reset). With real
+        Momento, at the latest messages (0, 0): what the first long poll reaches first.
+        """
+        if self._start_position is not None:
+            number, page = self._start_position(cache, topic)
+            return TopicPosition(number, page)
+        if self._published is not None:
+            return TopicPosition(len(self._published(cache, topic)) + 1, 0)
+        return TopicPosition()
+
     def poll(
-        self, cache: str, topic: str, sequence_number: int | None, wait: float
-    ) -> tuple[list[str], int | None]:
-        """One long poll: ``(messages, next sequence number)``."""
-        query = {} if sequence_number is None else {"sequence_number": str(sequence_number)}
-        status, body = self._call("GET", self._topic_path(cache, topic), query, timeout=wait + 5.0)
+        self,
+        cache: str,
+        topic: str,
+        position: TopicPosition | int | None = None,
+        wait: float = 5.0,
+    ) -> PollResult:
+        """One long poll from ``position`` (an int is a sequence number on an unknown page).
+
+        ``wait`` is how long to wait for the answer. Momento holds an idle poll open for an
+        undocumented time, so a poll that times out is an idle one: it returns no message and
+        the same position, from which the next poll loses nothing (unless the position is
+        still "latest", 0).
+        """
+        if position is None:
+            position = TopicPosition()
+        elif isinstance(position, int):
+            position = TopicPosition(position)
+        path = self._topic_path(cache, topic)
+        try:
+            status, body = self._call("GET", path, position.query(), timeout=max(wait, 0.01))
+        except TimeoutError:
+            return PollResult([], position, [])
         if status != 200:
             raise MomentoError(status, body.decode("utf-8", errors="replace"))
-        texts: list[str] = []
-        next_number = sequence_number
-        for entry in json.loads(body or b"{}").get("items", []):
-            item = entry.get("item")
-            if item is None:
-                continue  # a discontinuity: keep going from where we are
-            value = item.get("value", {})
-            texts.append(value["text"] if "text" in value else value.get("binary", ""))
-            next_number = int(item["topic_sequence_number"]) + 1
-        return texts, next_number
+        return follow(position, json.loads(body or b"{}").get("items", []))
 
-    def subscribe(self, cache: str, topic: str, timeout: float = 10.0) -> Subscription:
+    def subscribe(
+        self, cache: str, topic: str, timeout: float = 10.0, poll_wait: float = 5.0
+    ) -> Subscription:
         """Subscribe now; iterate to receive messages until ``timeout`` seconds pass.
 
-        The subscription starts polling in the background at once, so messages published
-        right after this call are not missed.
+        The subscription starts at :meth:`start_position` and polls in the background at once,
+        each poll waiting at most ``poll_wait`` seconds.
         """
-        return Subscription(self, cache, topic, timeout)
+        return Subscription(self, cache, topic, timeout, poll_wait=poll_wait)
 
 
 class Subscription:
     """A running topic subscription; iterate it, and close it (or use ``with``)."""
 
-    def __init__(self, client: MomentoHttpClient, cache: str, topic: str, timeout: float):
+    def __init__(
+        self,
+        client: MomentoHttpClient,
+        cache: str,
+        topic: str,
+        timeout: float,
+        poll_wait: float = 5.0,
+    ) -> None:
         self._client = client
         self._cache = cache
         self._topic = topic
+        self._poll_wait = poll_wait
         self._deadline = time.monotonic() + timeout
         self._queue: queue.Queue[str | BaseException] = queue.Queue()
         self._stop = threading.Event()
-        try:
-            # With the local server the starting point is fixed now, so nothing published
-            # after this call can be missed; a real Momento subscription starts at its first
-            # long poll.
-            self._sequence: int | None = len(client.messages(cache, topic)) + 1
-        except NotImplementedError:
-            self._sequence = None
+        self._state = threading.Lock()
+        self._position = client.start_position(cache, topic)
+        self._discontinuities: list[Discontinuity] = []
         self._thread = threading.Thread(
             target=self._run, name=f"subscribe-{cache}-{topic}", daemon=True
         )
         self._thread.start()
 
+    @property
+    def position(self) -> TopicPosition:
+        """Where the next poll starts."""
+        with self._state:
+            return self._position
+
+    @property
+    def discontinuities(self) -> list[Discontinuity]:
+        """Every discontinuity reported so far."""
+        with self._state:
+            return list(self._discontinuities)
+
     def _run(self) -> None:
-        sequence = self._sequence
-        while not self._stop.is_set() and time.monotonic() < self._deadline:
-            wait = max(0.0, min(5.0, self._deadline - time.monotonic()))
+        while not self._stop.is_set():
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            wait = min(self._poll_wait, remaining)
             try:
-                texts, sequence = self._client.poll(self._cache, self._topic, sequence, wait)
-            except BaseException as error:  # handed to the iterating thread
+                result = self._client.poll(self._cache, self._topic, self.position, wait)
+            except Exception as error:  # handed to the iterating thread
                 self._queue.put(error)
                 return
-            for text in texts:
+            with self._state:
+                self._position = result.position
+                self._discontinuities.extend(result.discontinuities)
+            for text in result.messages:
                 self._queue.put(text)
 
     def __iter__(self) -> Iterator[str]:

@@ -5,10 +5,12 @@ everything in memory and implements the documented behaviour (see
 ``shared/reference/momento-http-api.md``): API-key authentication through the
 ``Authorization`` header or the ``token`` query parameter (both at once is a 400), caches that
 must exist (404 ``Cache Not Found``), TTLs up to 24 hours with expiry on an injectable clock,
-items up to 5 MB including the key, topic messages up to 4 KB, and long-poll subscriptions.
+items up to 5 MB including the key, topic messages up to 4 KB, and long-poll subscriptions
+with sequence numbers, sequence pages and discontinuities (see :mod:`.momento_topics`).
 
-Tests can force responses with :meth:`LocalMomentoServer.inject_failures` and inspect every
-request in :attr:`LocalMomentoServer.requests`.
+Tests can force responses with :meth:`LocalMomentoServer.inject_failures`, start a new sequence
+page with :meth:`LocalMomentoServer.reset_topic`, and inspect every request in
+:attr:`LocalMomentoServer.requests`.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from .momento_client import MomentoHttpClient
+from .momento_topics import TopicMessage, TopicStore, message_is_text
 
 __all__ = [
     "MAX_ITEM_BYTES",
@@ -39,7 +44,6 @@ __all__ = [
 MAX_TTL_SECONDS = 24 * 60 * 60
 MAX_ITEM_BYTES = 5 * 1024 * 1024
 MAX_MESSAGE_BYTES = 4 * 1024
-_TOPIC_CONTENT_TYPES = frozenset({"text/plain", "application/octet-stream"})
 _MAX_REQUEST_BYTES = MAX_ITEM_BYTES + 1024 * 1024
 
 
@@ -74,43 +78,10 @@ class RecordedRequest:
     at: float
 
 
-@dataclass(frozen=True)
-class TopicMessage:
-    """A published message."""
-
-    sequence_number: int
-    value: bytes
-    is_text: bool
-
-    @property
-    def text(self) -> str:
-        """The message decoded as UTF-8 (binary messages are decoded with replacement)."""
-        return self.value.decode("utf-8", errors="replace")
-
-    def as_item(self) -> dict[str, Any]:
-        """The JSON shape of the message in a subscribe response."""
-        if self.is_text:
-            value: dict[str, str] = {"text": self.text}
-        else:
-            value = {"binary": base64.b64encode(self.value).decode("ascii")}
-        return {
-            "item": {
-                "topic_sequence_number": self.sequence_number,
-                "sequence_page": 0,
-                "value": value,
-            }
-        }
-
-
 @dataclass
 class _Entry:
     value: bytes
     expires_at: float
-
-
-@dataclass
-class _Topic:
-    messages: list[TopicMessage] = field(default_factory=list)
 
 
 class _Reply(Exception):
@@ -131,7 +102,13 @@ class LocalMomentoServer:
         caches: names of the caches that exist; others answer 404 ``Cache Not Found``.
         api_keys: the API keys that are accepted; a key is generated when none is given.
         clock: a function returning seconds (monotonic); TTLs expire against it.
-        subscribe_wait: how long a subscribe long poll waits for a message, in seconds.
+        subscribe_wait: how long an idle subscribe long poll waits before it answers
+            ``{"items": []}``, in seconds (default 5); ``None`` waits until a message or a
+            discontinuity arrives or the server stops. Momento documents only that the poll
+            "blocks until at least one message (or discontinuity notice) is available"
+            (https://docs.momentohq.com/topics/api-reference/http-api); how long it really
+            waits, and what it answers then, is undocumented, so clients should rely on
+            neither (:meth:`.MomentoHttpClient.poll` treats its own timeout as an idle poll).
     """
 
     def __init__(
@@ -139,11 +116,11 @@ class LocalMomentoServer:
         caches: Iterable[str] = (),
         api_keys: Iterable[str] = (),
         clock: Callable[[], float] = time.monotonic,
-        subscribe_wait: float = 5.0,
+        subscribe_wait: float | None = 5.0,
     ) -> None:
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
         self._caches: dict[str, dict[bytes, _Entry]] = {name: {} for name in caches}
-        self._topics: dict[tuple[str, str], _Topic] = {}
+        self._topics = TopicStore()
         self._api_keys: set[str] = set(api_keys)
         if not self._api_keys:
             self._api_keys.add(self.generate_api_key())
@@ -153,7 +130,6 @@ class LocalMomentoServer:
         self._subscribe_wait = subscribe_wait
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._stopping = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -186,7 +162,7 @@ class LocalMomentoServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         self._server = server
-        self._stopping = False
+        self._topics.open()
         self._thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -201,9 +177,7 @@ class LocalMomentoServer:
         server, self._server = self._server, None
         if server is None:
             return
-        with self._lock:
-            self._stopping = True
-            self._lock.notify_all()
+        self._topics.close()
         server.shutdown()
         server.server_close()
         if self._thread is not None:
@@ -278,10 +252,39 @@ class LocalMomentoServer:
             return {key: e.value for key, e in entries.items() if e.expires_at > now}
 
     def published(self, cache: str, topic: str) -> list[TopicMessage]:
-        """Every message published to a topic so far."""
-        with self._lock:
-            found = self._topics.get((cache, topic))
-            return list(found.messages) if found else []
+        """Every message published to a topic so far, across its sequence pages."""
+        return self._topics.history((cache, topic))
+
+    def reset_topic(self, cache: str, topic: str, sequence_page: int | None = None) -> int:
+        """Start a new sequence page, as Momento does when a topic is evicted or recreated.
+
+        Subscribers still on the old page get a ``discontinuity`` naming the new page, then its
+        messages. Returns the new page (``sequence_page`` if given; it must be higher).
+        """
+        return self._topics.reset((cache, topic), sequence_page)
+
+    def start_position(self, cache: str, topic: str) -> tuple[int, int]:
+        """``(sequence number, sequence page)`` the next message to the topic will carry."""
+        return self._topics.start_position((cache, topic))
+
+    def waiting_polls(self, cache: str, topic: str) -> int:
+        """How many subscribe long polls are waiting on the topic right now."""
+        return self._topics.waiting((cache, topic))
+
+    def client(self, api_key: str | None = None, timeout: float = 5.0) -> MomentoHttpClient:
+        """A client for this server that can list past messages and start subscriptions
+        exactly after the last published message."""
+
+        def published(cache: str, topic: str) -> list[str]:
+            return [message.text for message in self.published(cache, topic)]
+
+        return MomentoHttpClient(
+            self.endpoint,
+            api_key or self.api_key,
+            timeout=timeout,
+            published=published,
+            start_position=self.start_position,
+        )
 
     # -- request handling ------------------------------------------------------------------
 
@@ -410,51 +413,36 @@ class LocalMomentoServer:
         with self._lock:
             self._cache(cache_name)
         if method == "POST":
-            content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-            if content_type not in _TOPIC_CONTENT_TYPES:
-                raise _Reply(400, "Content-Type must be text/plain or application/octet-stream")
             if len(body) > MAX_MESSAGE_BYTES:
                 raise _Reply(400, "Message size exceeds the limit of 4 KB")
-            if content_type == "text/plain":
-                try:
-                    body.decode("utf-8")
-                except UnicodeDecodeError as error:
-                    raise _Reply(400, "text/plain message is not UTF-8") from error
-            with self._lock:
-                topic = self._topics.setdefault((cache_name, topic_name), _Topic())
-                number = len(topic.messages) + 1
-                topic.messages.append(TopicMessage(number, body, content_type == "text/plain"))
-                self._lock.notify_all()
+            try:
+                is_text = message_is_text(headers.get("content-type"), body)
+            except ValueError as error:
+                raise _Reply(400, str(error)) from error
+            self._topics.publish((cache_name, topic_name), body, is_text)
             return 204, b"", "text/plain"
         if method == "GET":
-            return self._subscribe(cache_name, topic_name, query)
+            number = self._query_int(query, "sequence_number")
+            page = self._query_int(query, "sequence_page")
+            key = (cache_name, topic_name)
+            items = self._topics.subscribe(key, number, page, self._subscribe_wait)
+            return 200, json.dumps({"items": items}).encode(), "application/json"
         raise _Reply(405, "Method Not Allowed")
 
-    def _subscribe(
-        self, cache_name: str, topic_name: str, query: dict[str, list[str]]
-    ) -> tuple[int, bytes, str]:
-        start: int | None = None
-        if "sequence_number" in query:
-            try:
-                start = int(query["sequence_number"][0])
-            except ValueError as error:
-                raise _Reply(400, "sequence_number must be an integer") from error
-            if start < 0:
-                raise _Reply(400, "sequence_number must not be negative")
-        deadline = time.monotonic() + self._subscribe_wait
-        with self._lock:
-            topic = self._topics.setdefault((cache_name, topic_name), _Topic())
-            if start is None:
-                # A fresh subscription only sees what is published from now on.
-                start = len(topic.messages) + 1
-            while True:
-                fresh = [m for m in topic.messages if m.sequence_number >= start]
-                remaining = deadline - time.monotonic()
-                if fresh or remaining <= 0 or self._stopping:
-                    break
-                self._lock.wait(remaining)
-        payload = {"items": [message.as_item() for message in fresh]}
-        return 200, json.dumps(payload).encode(), "application/json"
+    @staticmethod
+    def _query_int(query: dict[str, list[str]], name: str) -> int:
+        """A non-negative integer query parameter; absent means 0 (the HTTP API reference:
+        "Use 0 on the first request"). Momento's answer to a bad value is unverified."""
+        values = query.get(name)
+        if not values:
+            return 0
+        try:
+            value = int(values[0])
+        except ValueError as error:
+            raise _Reply(400, f"{name} must be an integer") from error
+        if value < 0:
+            raise _Reply(400, f"{name} must not be negative")
+        return value
 
 
 def _make_handler(server: LocalMomentoServer) -> type[BaseHTTPRequestHandler]:
