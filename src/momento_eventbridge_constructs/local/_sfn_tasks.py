@@ -120,8 +120,11 @@ def _http_invoke(arguments: Any, services: TaskServices, timeout: float) -> Any:
 def _send_message(arguments: Any, services: TaskServices) -> Any:
     if services.send_message is None:
         raise StatesError(RUNTIME, "no SQS send_message callable was given to the interpreter")
-    if not isinstance(arguments, Mapping) or (problem := check_task_arguments("", arguments)):
-        raise StatesError(RUNTIME, problem or "sqs:sendMessage Arguments must be an object")
+    if not isinstance(arguments, Mapping):
+        raise StatesError(RUNTIME, "sqs:sendMessage Arguments must be an object")
+    problem = check_task_arguments(SQS_SEND_MESSAGE, arguments)
+    if problem:
+        raise StatesError(RUNTIME, problem)
     if not isinstance(arguments.get("QueueUrl"), str) or "MessageBody" not in arguments:
         raise StatesError(RUNTIME, "sqs:sendMessage needs QueueUrl and MessageBody")
     request = dict(arguments)
