@@ -22,9 +22,12 @@ DEPS = [
 ]
 
 # The local runtime (moto + a local Momento server) stays out of the core install.
+# jsonata-python: pure-Python JSONata for the local Step Functions interpreter (moto's own
+# Step Functions parser evaluates JSONata through a JVM and has no HTTP task).
 LOCAL_EXTRA = [
     "moto[server]>=5.1",
     "boto3>=1.35",
+    "jsonata-python>=0.7",
 ]
 
 DEV_DEPS = [
@@ -120,9 +123,12 @@ pyproject.add_override(
         "strict": True,
         "python_version": "3.10",
         "files": [f"src/{MODULE}"],
-        # boto3, botocore and moto ship no type information.
+        # boto3, botocore, moto and jsonata-python ship no type information.
         "overrides": [
-            {"module": ["boto3.*", "botocore.*", "moto.*"], "ignore_missing_imports": True}
+            {
+                "module": ["boto3.*", "botocore.*", "moto.*", "jsonata", "jsonata.*"],
+                "ignore_missing_imports": True,
+            }
         ],
     },
 )
