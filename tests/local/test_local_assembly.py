@@ -97,7 +97,7 @@ def _pipe(source: Any, target: Any, **stream: Any) -> dict[str, Any]:
                 },
             },
             "TargetParameters": {
-                "InputTemplate": "<$.dynamodb.NewImage>",
+                "InputTemplate": '{"item": <$.dynamodb.NewImage>}',
                 "HttpParameters": {
                     "PathParameterValues": [CACHE],
                     "QueryStringParameters": {"key": "$.dynamodb.Keys.pk.S", "ttl_seconds": "60"},
@@ -180,7 +180,7 @@ def test_global_table_source_and_imported_plain_secret(tmp_path: Path) -> None:
         )
         lp.drain(timeout=10)
         stored = lp.momento.get(CACHE, "a b")
-        assert stored is not None and json.loads(stored) == {"pk": {"S": "a b"}, "n": {"N": "1"}}
+        assert stored is not None and json.loads(stored) == {"item": {"pk": {"S": "a b"}, "n": {"N": "1"}}}
         secret = lp.aws.secretsmanager().get_secret_value(SecretId="plain-key")["SecretString"]
         assert lp.pipe("Pipe").destination.auth_value == secret
 
