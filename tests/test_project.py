@@ -18,6 +18,7 @@ from ._support import ROOT
 
 PUBLIC_API = {
     "DynamoToMomentoPipe",
+    "DynamoToMomentoSync",
     "MomentoApiDestination",
     "MomentoConnection",
     "MomentoConstructError",

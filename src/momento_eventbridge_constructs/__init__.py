@@ -23,9 +23,11 @@ if TYPE_CHECKING:
     from .operation import MomentoOperation
     from .payload import MomentoPayload
     from .pipe import DynamoToMomentoPipe
+    from .sync import DynamoToMomentoSync
 
 _EXPORTS = {
     "DynamoToMomentoPipe": ".pipe",
+    "DynamoToMomentoSync": ".sync",
     "LogLevel": ".enums",
     "StartingPosition": ".enums",
     "StreamEvent": ".enums",
@@ -39,6 +41,7 @@ _EXPORTS = {
 
 __all__ = [
     "DynamoToMomentoPipe",
+    "DynamoToMomentoSync",
     "LogLevel",
     "MomentoApiDestination",
     "MomentoConnection",

@@ -23,6 +23,30 @@ DEAD_LETTER_QUEUE_RULES = {
 }
 
 
+# Rules the library acknowledges on the sync's state machine and its role.
+STATE_MACHINE_RULES = {
+    "AwsSolutions-SF1": (
+        "Logs at the level the user chose (ERROR by default): logging ALL events with their "
+        "data would write every cached item to CloudWatch Logs."
+    ),
+    "AwsSolutions-SF2": (
+        "One short EXPRESS execution per stream record; X-Ray tracing of each is left to the "
+        "user, who can enable it on the L1 (state_machine.tracing_configuration)."
+    ),
+    "Serverless-StepFunctionStateMachineXray": (
+        "One short EXPRESS execution per stream record; X-Ray tracing is left to the user."
+    ),
+    "Serverless-StepFunctionStateMachineAllLogging": (
+        "Logs at the level the user chose: ALL with execution data would log every item."
+    ),
+    "AwsSolutions-IAM5": (
+        "Step Functions log delivery needs logs:*LogDelivery and resource-policy actions on "
+        "'*' (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html); every "
+        "other statement names exact resources."
+    ),
+}
+
+
 def acknowledge(scope: IConstruct, rules: dict[str, str]) -> None:
     """Acknowledge each rule id (bare, e.g. ``AwsSolutions-SQS3``) on ``scope`` and below."""
     validations = getattr(aws_cdk, "Validations", None)

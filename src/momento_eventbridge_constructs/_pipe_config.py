@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -94,6 +95,29 @@ class PipeConfig:
         return None
 
 
+class DeliveryProps(Protocol):
+    """The props a pipe and a sync share: where failures go, logs and alarms."""
+
+    @property
+    def dead_letter_queue(self) -> sqs.IQueue | None: ...
+    @property
+    def max_retry_attempts(self) -> int: ...
+    @property
+    def max_record_age(self) -> Duration | None: ...
+    @property
+    def include_execution_data(self) -> bool: ...
+    @property
+    def log_group(self) -> logs.ILogGroup | None: ...
+    @property
+    def log_retention(self) -> logs.RetentionDays | None: ...
+    @property
+    def role(self) -> iam.IRole | None: ...
+    @property
+    def create_alarms(self) -> bool: ...
+    @property
+    def alarm_action(self) -> cloudwatch.IAlarmAction | None: ...
+
+
 @dataclass(frozen=True)
 class PipeProps:
     """The props of ``DynamoToMomentoPipe`` as given (see its docstring)."""
@@ -136,14 +160,14 @@ def validate(props: PipeProps, check: Checker) -> PipeConfig:
     events = check_event_names(check, props.event_names, operation)
     ttl_query = _check_ttl(check, operation, props.ttl, props.ttl_attribute, props.max_ttl)
     _check_value(props.value, operation, check)
-    record_age = _check_delivery(props, check)
+    record_age = check_delivery(props, check)
     starting_position = check.member("starting_position", props.starting_position, StartingPosition)
     log_level = check.member("log_level", props.log_level, LogLevel)
-    _check_logging(props, log_level, check)
+    check_logging(props, log_level, check)
     check.eventbridge_name("pipe_name", props.pipe_name)
     check.description("description", props.description)
-    _check_alarms(props, check)
-    resources = _check_resources(props, check)
+    check_alarms(props, check)
+    resources = check_resources(props, check)
 
     facts = read_table(props.table)
     if facts.stream_arn is None:
@@ -221,7 +245,7 @@ def _check_value(value: object, operation: MomentoOperation, check: Checker) -> 
         check.fail("value", value, "CACHE_DELETE sends no body; leave value unset")
 
 
-def _check_delivery(props: PipeProps, check: Checker) -> int:
+def check_delivery(props: DeliveryProps, check: Checker) -> int:
     """Retry and record-age bounds; returns the record age in seconds."""
     check.whole_number("max_retry_attempts", props.max_retry_attempts, 0, MAX_RETRY_ATTEMPTS)
     record_age = seconds(
@@ -237,7 +261,7 @@ def _check_delivery(props: PipeProps, check: Checker) -> int:
     return record_age
 
 
-def _check_logging(props: PipeProps, log_level: LogLevel, check: Checker) -> None:
+def check_logging(props: DeliveryProps, log_level: LogLevel, check: Checker) -> None:
     if not isinstance(props.include_execution_data, bool):
         check.fail("include_execution_data", props.include_execution_data, "must be True or False")
     if log_level is LogLevel.OFF:
@@ -257,14 +281,14 @@ def _check_logging(props: PipeProps, log_level: LogLevel, check: Checker) -> Non
         check.fail("log_retention", props.log_retention, "must be an aws_logs.RetentionDays")
 
 
-def _check_alarms(props: PipeProps, check: Checker) -> None:
+def check_alarms(props: DeliveryProps, check: Checker) -> None:
     if not isinstance(props.create_alarms, bool):
         check.fail("create_alarms", props.create_alarms, "must be True or False")
     if props.alarm_action is not None and not props.create_alarms:
         check.fail("alarm_action", props.alarm_action, "is unused when create_alarms is False")
 
 
-def _check_resources(props: PipeProps, check: Checker) -> Resources:
+def check_resources(props: DeliveryProps, check: Checker) -> Resources:
     """Given resources: any object implementing the interface, imported ones included."""
     queue = props.dead_letter_queue
     if queue is not None:

@@ -65,7 +65,7 @@ class MomentoApiDestination(Construct):
         check = Checker(f"MomentoApiDestination {id!r}")
         check.instance("connection", connection, MomentoConnection, "a MomentoConnection")
         check.instance("operation", operation, MomentoOperation, "a MomentoOperation")
-        _check_endpoint(check, endpoint)
+        check_endpoint(check, endpoint)
         if rate_limit_per_second is not None:
             check.whole_number("rate_limit_per_second", rate_limit_per_second, 1, _MAX_RATE_LIMIT)
         check.eventbridge_name("api_destination_name", api_destination_name)
@@ -125,7 +125,7 @@ class MomentoApiDestination(Construct):
         check_events_arn(check, "api_destination_arn", api_destination_arn, "api-destination")
         check.instance("operation", operation, MomentoOperation, "a MomentoOperation")
         if endpoint is not None:
-            _check_endpoint(check, endpoint)
+            check_endpoint(check, endpoint)
         if connection is not None:
             check.instance("connection", connection, MomentoConnection, "a MomentoConnection")
         imported = cls.__new__(cls)
@@ -165,7 +165,8 @@ class MomentoApiDestination(Construct):
         )
 
 
-def _check_endpoint(check: Checker, endpoint: object) -> None:
+def check_endpoint(check: Checker, endpoint: object) -> None:
+    """A Momento base URL, or a token."""
     if not isinstance(endpoint, str):
         check.fail(
             "endpoint",

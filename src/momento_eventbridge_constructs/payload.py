@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ._stream_record import ATTRIBUTE_TYPES, placeholder_shape
@@ -162,30 +162,59 @@ class MomentoPayload:
         return MomentoPayload("template", template)
 
     def render(self, key: KeyInfo | None) -> str:
-        """The input template for a pipe whose item key is ``key``.
+        """The Pipes input template for a pipe whose item key is ``key``.
 
         ``key`` may be None only for bodies that do not name the key attribute.
         """
-        if self._kind != "attributes":
+        if self._kind == "template":
             return self._template
-        if key is None:
+        fields = self.fields([key] if key is not None else [])
+        return "{" + ", ".join(f"{json.dumps(name)}: <$.{path}>" for name, path in fields) + "}"
+
+    def fields(self, keys: Sequence[KeyInfo]) -> list[tuple[str, str]]:
+        """The body as (JSON field, record path) pairs, e.g. ``("item", "dynamodb.NewImage")``.
+
+        Both renderings derive from it: the pipe's input template and the sync's JSONata.
+        ``keys`` are the item's key attributes (``from_attributes`` reads them from ``Keys``).
+        Not defined for ``from_template`` bodies.
+        """
+        if self._kind == "new_image":
+            return [("item", "dynamodb.NewImage")]
+        if self._kind == "change_notice":
+            return [
+                ("eventName", "eventName"),
+                ("keys", "dynamodb.Keys"),
+                ("sequenceNumber", "dynamodb.SequenceNumber"),
+            ]
+        if self._kind != "attributes":
+            raise MomentoConstructError(
+                "value",
+                repr(self),
+                "a raw Pipes input template has no JSONata form; build the body with "
+                "new_image(), from_attributes() or change_notice()",
+            )
+        if not keys:
             raise MomentoConstructError(
                 "key_attribute",
                 "None",
                 "is required for MomentoPayload.from_attributes, which includes the key",
             )
-        fields = [f"{json.dumps(key.attribute)}: <$.dynamodb.Keys.{key.attribute}.{key.type_code}>"]
+        return self._attribute_fields(keys)
+
+    def _attribute_fields(self, keys: Sequence[KeyInfo]) -> list[tuple[str, str]]:
+        by_name = {key.attribute: key for key in keys}
+        fields = [(k.attribute, f"dynamodb.Keys.{k.attribute}.{k.type_code}") for k in keys]
         for name, type_code in self._attributes:
-            if name == key.attribute:
-                if type_code != key.type_code:
-                    raise MomentoConstructError(
-                        f"value attributes[{name!r}]",
-                        repr(type_code),
-                        f"the key attribute {name!r} has type {key.type_code!r}",
-                    )
-                continue
-            fields.append(f"{json.dumps(name)}: <$.dynamodb.NewImage.{name}.{type_code}>")
-        return "{" + ", ".join(fields) + "}"
+            key = by_name.get(name)
+            if key is None:
+                fields.append((name, f"dynamodb.NewImage.{name}.{type_code}"))
+            elif type_code != key.type_code:
+                raise MomentoConstructError(
+                    f"value attributes[{name!r}]",
+                    repr(type_code),
+                    f"the key attribute {name!r} has type {key.type_code!r}",
+                )
+        return fields
 
     @property
     def needs_key(self) -> bool:

@@ -1,0 +1,278 @@
+"""Validation of ``DynamoToMomentoSync`` props into an immutable :class:`SyncConfig`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+
+from ._pipe_config import (
+    DEFAULT_MAX_TTL_SECONDS,
+    DEFAULT_TTL_SECONDS,
+    Resources,
+    check_alarms,
+    check_delivery,
+    check_logging,
+    check_resources,
+    seconds,
+    show_duration,
+)
+from ._stream_record import check_record_paths
+from ._sync_definition import TtlRule
+from ._table import TableFacts, read_table
+from ._validation import Checker, implements
+from .api_destination import check_endpoint
+from .connection import MomentoConnection
+from .enums import LogLevel, StartingPosition
+from .errors import MomentoConstructError
+from .payload import KeyInfo, MomentoPayload
+
+MAX_SEPARATOR_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class SyncProps:
+    """The props of ``DynamoToMomentoSync`` as given (see its docstring)."""
+
+    table: dynamodb.ITable
+    connection: MomentoConnection
+    endpoint: str
+    cache_name: str
+    topic_name: str | None
+    key_attributes: Sequence[str] | None
+    key_separator: str
+    value: MomentoPayload | None
+    ttl: Duration | None
+    ttl_attribute: str | None
+    ttl_epoch_attribute: str | None
+    max_ttl: Duration | None
+    dead_letter_queue: sqs.IQueue | None
+    max_retry_attempts: int
+    max_record_age: Duration | None
+    starting_position: StartingPosition | str
+    log_level: LogLevel | str
+    include_execution_data: bool
+    log_group: logs.ILogGroup | None
+    log_retention: logs.RetentionDays | None
+    role: iam.IRole | None
+    pipe_name: str | None
+    description: str | None
+    create_alarms: bool
+    alarm_action: cloudwatch.IAlarmAction | None
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """Everything a sync is built from, validated."""
+
+    table: dynamodb.ITable
+    facts: TableFacts
+    stream_arn: str
+    connection: MomentoConnection
+    endpoint: str
+    cache_name: str
+    topic_name: str | None
+    keys: tuple[KeyInfo, ...]
+    key_separator: str
+    body: tuple[tuple[str, str], ...]
+    announcement: tuple[tuple[str, str], ...]
+    ttl: TtlRule
+    max_retry_attempts: int
+    max_record_age_seconds: int
+    starting_position: StartingPosition
+    log_level: LogLevel
+    include_execution_data: bool
+    log_retention: logs.RetentionDays | None
+    pipe_name: str | None
+    description: str
+    create_alarms: bool
+    resources: Resources
+
+
+def validate_sync(props: SyncProps, check: Checker) -> SyncConfig:
+    """Check every prop; return the config the build steps use."""
+    if not implements(props.table, "table_stream_arn"):
+        check.fail("table", props.table, "must be an aws_dynamodb.ITable with a stream")
+    check.instance("connection", props.connection, MomentoConnection, "a MomentoConnection")
+    check_endpoint(check, props.endpoint)
+    check.url_safe_name("cache_name", props.cache_name, "cache")
+    if props.topic_name is not None:
+        check.url_safe_name("topic_name", props.topic_name, "topic")
+    _check_separator(check, props.key_separator)
+    ttl = _check_ttl(check, props)
+    if props.value is not None:
+        check.instance("value", props.value, MomentoPayload, "a MomentoPayload")
+    record_age = check_delivery(props, check)
+    starting_position = check.member("starting_position", props.starting_position, StartingPosition)
+    log_level = check.member("log_level", props.log_level, LogLevel)
+    check_logging(props, log_level, check)
+    check.eventbridge_name("pipe_name", props.pipe_name)
+    check.description("description", props.description)
+    check_alarms(props, check)
+    resources = check_resources(props, check)
+
+    facts = read_table(props.table)
+    if facts.stream_arn is None:
+        check.fail(
+            "table",
+            props.table.node.path,
+            "has no stream; create it with stream=StreamViewType.NEW_AND_OLD_IMAGES "
+            "(dynamo_stream for TableV2) or import it with table_stream_arn",
+        )
+    keys = _check_keys(check, facts, props.key_attributes)
+    body = _body(check, props.value or MomentoPayload.new_image(), keys)
+    _check_new_image_reads(check, facts, body, ttl)
+    return SyncConfig(
+        table=props.table,
+        facts=facts,
+        stream_arn=facts.stream_arn,
+        connection=props.connection,
+        endpoint=props.endpoint,
+        cache_name=props.cache_name,
+        topic_name=props.topic_name,
+        keys=keys,
+        key_separator=props.key_separator,
+        body=body,
+        announcement=tuple(MomentoPayload.change_notice().fields(keys)),
+        ttl=ttl,
+        max_retry_attempts=props.max_retry_attempts,
+        max_record_age_seconds=record_age,
+        starting_position=starting_position,
+        log_level=log_level,
+        include_execution_data=props.include_execution_data,
+        log_retention=props.log_retention,
+        pipe_name=props.pipe_name,
+        description=props.description
+        or f"DynamoDB stream to Momento, in order: cache {props.cache_name}",
+        create_alarms=props.create_alarms,
+        resources=resources,
+    )
+
+
+def _check_separator(check: Checker, separator: object) -> None:
+    if (
+        not isinstance(separator, str)
+        or not separator
+        or len(separator) > MAX_SEPARATOR_LENGTH
+        or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in separator)
+    ):
+        check.fail(
+            "key_separator",
+            separator,
+            f"must be 1 to {MAX_SEPARATOR_LENGTH} printable characters",
+        )
+
+
+def _check_keys(
+    check: Checker, facts: TableFacts, given: Sequence[str] | None
+) -> tuple[KeyInfo, ...]:
+    """The key attributes, partition key first; every key attribute of the table is needed."""
+    known = facts.key_attributes
+    if given is None:
+        if known is None:
+            check.fail(
+                "key_attributes",
+                None,
+                "is required: the table does not expose its key schema (imported table); "
+                "name its partition key, then its sort key",
+            )
+        given = known
+    if isinstance(given, str) or not isinstance(given, Sequence) or not given:
+        check.fail("key_attributes", given, "must be a list of one or two attribute names")
+    if len(given) > 2 or len(set(given)) != len(given):
+        check.fail("key_attributes", given, "must name the partition key, then the sort key")
+    for name in given:
+        check.attribute_name("key_attributes", name)
+    if known is not None and tuple(given) != known:
+        check.fail(
+            "key_attributes",
+            list(given),
+            f"must be the table's key attributes in order ({', '.join(known)}): together they "
+            "identify an item, so fewer would let items overwrite each other in the cache",
+        )
+    keys = tuple(KeyInfo(name, facts.key_types.get(name, "*")) for name in given)
+    if len(keys) > 1 and any(key.type_code == "B" for key in keys):
+        check.fail(
+            "key_attributes",
+            list(given),
+            "a binary attribute can be the whole key (sent as key_base64) but not part of a "
+            "composite key: its bytes cannot be joined to text in the state machine",
+        )
+    return keys
+
+
+def _body(
+    check: Checker, payload: MomentoPayload, keys: tuple[KeyInfo, ...]
+) -> tuple[tuple[str, str], ...]:
+    try:
+        return tuple(payload.fields(keys))
+    except MomentoConstructError as error:
+        check.fail(error.prop, check.shown(error.value), error.rule)
+
+
+def _check_ttl(check: Checker, props: SyncProps) -> TtlRule:
+    given = [
+        (name, value)
+        for name, value in (
+            ("ttl", props.ttl),
+            ("ttl_attribute", props.ttl_attribute),
+            ("ttl_epoch_attribute", props.ttl_epoch_attribute),
+        )
+        if value is not None
+    ]
+    if len(given) > 1:
+        names = ", ".join(name for name, _ in given)
+        check.fail(
+            given[1][0],
+            check.shown(show_duration(given[1][1])),
+            f"{names} are exclusive; give one",
+        )
+    cap = seconds(check, "max_ttl", props.max_ttl, DEFAULT_MAX_TTL_SECONDS)
+    if cap < 1:
+        check.fail("max_ttl", check.shown(f"{cap} seconds"), "must be at least 1 second")
+    attribute = props.ttl_attribute or props.ttl_epoch_attribute
+    if attribute is not None:
+        prop = "ttl_attribute" if props.ttl_attribute else "ttl_epoch_attribute"
+        check.attribute_name(prop, attribute)
+        return TtlRule(None, attribute, props.ttl_epoch_attribute is not None, cap)
+    fixed = seconds(check, "ttl", props.ttl, DEFAULT_TTL_SECONDS)
+    if not 1 <= fixed <= cap:
+        check.fail(
+            "ttl",
+            check.shown(f"{fixed} seconds"),
+            f"must be from 1 second to {cap} seconds (max_ttl; Momento's limit on on-demand "
+            "caches is 24 hours)",
+        )
+    return TtlRule(fixed, None, False, cap)
+
+
+def _check_new_image_reads(
+    check: Checker, facts: TableFacts, body: tuple[tuple[str, str], ...], ttl: TtlRule
+) -> None:
+    """A body or TTL that reads the new image needs a stream that records it.
+
+    Only INSERT and MODIFY records reach the set, so the image is present on every record the
+    path is read from; the view type is the one thing that can be wrong.
+    """
+    view = facts.view_type if facts.schema_known else None
+
+    def check_paths(paths: list[str], prop: str) -> None:
+        check_record_paths(
+            [p for p in paths if ".*" not in p],
+            events=frozenset({"INSERT", "MODIFY"}),
+            view_type=view,
+            key_attributes=facts.key_attributes,
+            check=check,
+            prop=prop,
+        )
+
+    check_paths(["$." + path for _, path in body], "value")
+    if ttl.attribute is not None:
+        prop = "ttl_epoch_attribute" if ttl.epoch else "ttl_attribute"
+        check_paths([f"$.dynamodb.NewImage.{ttl.attribute}.N"], prop)

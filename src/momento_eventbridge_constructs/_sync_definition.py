@@ -1,0 +1,249 @@
+"""The Step Functions definition (JSONata) of ``DynamoToMomentoSync``, built in pure Python.
+
+One EXPRESS execution per stream record, started synchronously by the pipe, so records of a
+shard are applied one after the other in stream order::
+
+    Read ─▶ Route ─┬─ REMOVE, or an epoch TTL already passed ─▶ Delete ─┐
+                   └─ INSERT, MODIFY ─────────────────────────▶ Set ────┴─▶ Announce? ─▶ Done
+    Set, Delete, Announce ── retries exhausted ──▶ DeadLetter (one SQS message with the keys)
+
+A pipe always passes a JSON array, even with batch size 1
+(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html),
+so the record is ``$states.input[0]``. HTTP tasks: https://docs.aws.amazon.com/step-functions/
+latest/dg/call-https-apis.html (errors ``States.Http.StatusCode.NNN``, 60-second limit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .payload import KeyInfo
+
+HTTP_INVOKE = "arn:aws:states:::http:invoke"
+SQS_SEND_MESSAGE = "arn:aws:states:::sqs:sendMessage"
+# Momento answers 429 above its limits and 5xx on its own faults; a timeout or a broken
+# connection is transient too. Other 4xx (bad key, missing cache) will not heal by retrying.
+RETRYABLE_ERRORS = [
+    "States.Http.StatusCode.429",
+    "States.Http.StatusCode.500",
+    "States.Http.StatusCode.502",
+    "States.Http.StatusCode.503",
+    "States.Http.StatusCode.504",
+    "States.Http.Socket",
+    "States.Timeout",
+]
+HTTP_TIMEOUT_SECONDS = 10
+# Worst case per call: 4 attempts of 10 s plus 1 + 2 + 4 s of backoff = 47 s; three calls and
+# the dead letter stay well inside the 4-minute budget and EXPRESS's 5-minute limit.
+RETRY = {
+    "ErrorEquals": RETRYABLE_ERRORS,
+    "IntervalSeconds": 1,
+    "BackoffRate": 2,
+    "MaxAttempts": 3,
+    "MaxDelaySeconds": 8,
+    "JitterStrategy": "FULL",
+}
+EXECUTION_TIMEOUT_SECONDS = 240
+
+
+@dataclass(frozen=True)
+class TtlRule:
+    """How the cache TTL is found: fixed seconds, or an attribute (relative or epoch)."""
+
+    fixed_seconds: int | None
+    attribute: str | None
+    epoch: bool
+    max_seconds: int
+
+
+@dataclass(frozen=True)
+class SyncDefinition:
+    """Everything the definition names; tokens (e.g. the endpoint) stay tokens."""
+
+    endpoint: str
+    connection_arn: str
+    cache_name: str
+    topic_name: str | None
+    queue_url: str
+    table_name: str
+    keys: Sequence[KeyInfo]
+    key_separator: str
+    body: Sequence[tuple[str, str]]  # (JSON field, record path), see MomentoPayload.fields
+    announcement: Sequence[tuple[str, str]]
+    ttl: TtlRule
+
+    def build(self) -> dict[str, Any]:
+        """The ASL document."""
+        after_write = "Announce" if self.topic_name is not None else "Done"
+        states: dict[str, Any] = {
+            "Read": {
+                "Type": "Pass",
+                "Assign": {"record": "{% $states.input[0] %}", "key": f"{{% {self._key()} %}}"},
+                "Next": "Route",
+            },
+            "Route": self._route(),
+            "Set": self._http("PUT", "/cache/", self._set_query(), self._body(), after_write),
+            "Delete": self._http("DELETE", "/cache/", self._key_query(), None, after_write),
+            "DeadLetter": self._dead_letter(),
+            "Done": {"Type": "Succeed"},
+        }
+        if self.topic_name is not None:
+            states["Announce"] = self._http(
+                "POST", "/topics/", None, self._announcement(), "Done", stage="announce"
+            )
+        return {
+            "Comment": "Apply one DynamoDB stream record to Momento, in stream order",
+            "QueryLanguage": "JSONata",
+            "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
+            "StartAt": "Read",
+            "States": states,
+        }
+
+    # -- keys and TTL ---------------------------------------------------------------------
+
+    @property
+    def binary_key(self) -> bool:
+        """One binary key attribute: sent as ``key_base64`` (URL-safe alphabet)."""
+        return len(self.keys) == 1 and self.keys[0].type_code == "B"
+
+    def _key(self) -> str:
+        parts = [
+            path("$states.input[0]", f"dynamodb.Keys.{k.attribute}.{k.type_code}")
+            for k in self.keys
+        ]
+        if self.binary_key:
+            # Stream records carry binary as standard base64; Momento wants the URL-safe form.
+            return f"$replace($replace({parts[0]}, '+', '-'), '/', '_')"
+        if len(parts) == 1:
+            return parts[0]
+        return f"$join([{', '.join(parts)}], {jsonata_string(self.key_separator)})"
+
+    def _key_query(self) -> dict[str, str]:
+        return {"key_base64" if self.binary_key else "key": "{% $key %}"}
+
+    def _set_query(self) -> dict[str, str]:
+        return {**self._key_query(), "ttl_seconds": f"{{% $string({self._ttl_seconds()}) %}}"}
+
+    def _ttl_value(self) -> str:
+        assert self.ttl.attribute is not None
+        return f"$number({path('$record', f'dynamodb.NewImage.{self.ttl.attribute}.N')})"
+
+    def _started(self) -> str:
+        return "($toMillis($states.context.Execution.StartTime) / 1000)"
+
+    def _ttl_seconds(self) -> str:
+        rule = self.ttl
+        if rule.attribute is None:
+            return str(rule.fixed_seconds)
+        value = self._ttl_value()
+        left = f"({value} - {self._started()})" if rule.epoch else value
+        # An item without the attribute never expires in the table: cache it for max_ttl.
+        bounded = f"$max([1, $min([$floor({left}), {rule.max_seconds}])])"
+        return f"($exists({value}) ? {bounded} : {rule.max_seconds})"
+
+    # -- states ---------------------------------------------------------------------------
+
+    def _route(self) -> dict[str, Any]:
+        choices = [{"Condition": "{% $record.eventName = 'REMOVE' %}", "Next": "Delete"}]
+        if self.ttl.epoch:
+            value = self._ttl_value()
+            choices.append(
+                {
+                    "Condition": f"{{% $exists({value}) and {value} <= {self._started()} %}}",
+                    "Next": "Delete",
+                }
+            )
+        return {"Type": "Choice", "Choices": choices, "Default": "Set"}
+
+    def _http(
+        self,
+        method: str,
+        prefix: str,
+        query: Mapping[str, str] | None,
+        body: str | None,
+        next_state: str,
+        *,
+        stage: str = "cache",
+    ) -> dict[str, Any]:
+        names = [self.cache_name] if prefix == "/cache/" else [self.cache_name, self.topic_name]
+        arguments: dict[str, Any] = {
+            "ApiEndpoint": self.endpoint + prefix + "/".join(str(n) for n in names),
+            "Method": method,
+            "Authentication": {"ConnectionArn": self.connection_arn},
+        }
+        if query:
+            arguments["QueryParameters"] = dict(query)
+        if body is not None:
+            content_type = "text/plain" if prefix == "/topics/" else "application/json"
+            arguments["Headers"] = {"Content-Type": content_type}
+            arguments["RequestBody"] = body
+        return {
+            "Type": "Task",
+            "Resource": HTTP_INVOKE,
+            "Arguments": arguments,
+            "TimeoutSeconds": HTTP_TIMEOUT_SECONDS,
+            "Retry": [RETRY],
+            "Catch": [
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "Assign": {"failure": "{% $states.errorOutput %}", "stage": stage},
+                    "Next": "DeadLetter",
+                }
+            ],
+            "Next": next_state,
+        }
+
+    def _body(self) -> str:
+        return f"{{% $string({jsonata_object('$record', self.body)}) %}}"
+
+    def _announcement(self) -> str:
+        return f"{{% $string({jsonata_object('$record', self.announcement)}) %}}"
+
+    def _dead_letter(self) -> dict[str, Any]:
+        message = (
+            "{"
+            '"source": "DynamoToMomentoSync", '
+            f'"table": {jsonata_string(self.table_name)}, '
+            '"eventName": $record.eventName, '
+            '"keys": $record.dynamodb.Keys, '
+            '"momentoKey": $key, '
+            '"sequenceNumber": $record.dynamodb.SequenceNumber, '
+            '"stage": $stage, '
+            '"error": $failure.Error, '
+            '"cause": $failure.Cause'
+            "}"
+        )
+        return {
+            "Type": "Task",
+            "Resource": SQS_SEND_MESSAGE,
+            "Arguments": {"QueueUrl": self.queue_url, "MessageBody": f"{{% $string({message}) %}}"},
+            "Retry": [
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "IntervalSeconds": 1,
+                    "BackoffRate": 2,
+                    "MaxAttempts": 3,
+                }
+            ],
+            # The change is parked with its keys; the pipe moves on to the next record.
+            "Next": "Done",
+        }
+
+
+def path(root: str, dotted: str) -> str:
+    """A JSONata path with every step quoted (attribute names may hold ``-``); ``*`` is the
+    wildcard (a key of unknown type: the one value of ``{"S": ...}`` or ``{"N": ...}``)."""
+    return root + "".join(f".{step}" if step == "*" else f".`{step}`" for step in dotted.split("."))
+
+
+def jsonata_object(root: str, fields: Sequence[tuple[str, str]]) -> str:
+    """``{"name": <root>.path, ...}`` as a JSONata object constructor."""
+    return "{" + ", ".join(f"{jsonata_string(n)}: {path(root, p)}" for n, p in fields) + "}"
+
+
+def jsonata_string(text: str) -> str:
+    """A JSONata string literal (JSON escaping; tokens pass through unchanged)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

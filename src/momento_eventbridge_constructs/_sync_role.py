@@ -1,0 +1,88 @@
+"""What the sync's state machine may do: exactly its connection, Momento calls and queue.
+
+HTTP tasks need ``events:RetrieveConnectionCredentials`` on the connection, read access to the
+connection's own secret and ``states:InvokeHTTPEndpoint`` limited by ``states:HTTPEndpoint``
+and ``states:HTTPMethod`` (https://docs.aws.amazon.com/step-functions/latest/dg/
+call-https-apis.html#connect-http-task-permissions). Logging to CloudWatch Logs needs the log
+delivery actions on ``*`` (https://docs.aws.amazon.com/step-functions/latest/dg/
+cw-logs.html#cloudwatch-iam-policy): they cannot be scoped to a log group.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+
+from ._sync_definition import SyncDefinition
+
+LOG_DELIVERY_ACTIONS = [
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+]
+
+
+def state_machine_statements(
+    *,
+    connection_arn: str,
+    connection_secret_arn: str,
+    queue_arn: str,
+    queue_key: kms.IKey | None,
+    logs: bool,
+) -> list[iam.PolicyStatement]:
+    """The state machine role's statements, except the HTTP call (see invoke_http_statement)."""
+    statements = [
+        iam.PolicyStatement(
+            sid="UseMomentoConnection",
+            actions=["events:RetrieveConnectionCredentials"],
+            resources=[connection_arn],
+        ),
+        iam.PolicyStatement(
+            sid="ReadConnectionSecret",
+            actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            resources=[connection_secret_arn],
+        ),
+        iam.PolicyStatement(
+            sid="SendToDeadLetterQueue", actions=["sqs:SendMessage"], resources=[queue_arn]
+        ),
+    ]
+    if queue_key is not None:
+        statements.append(
+            iam.PolicyStatement(
+                sid="EncryptDeadLetters",
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[queue_key.key_arn],
+            )
+        )
+    if logs:
+        statements.append(
+            iam.PolicyStatement(sid="DeliverLogs", actions=LOG_DELIVERY_ACTIONS, resources=["*"])
+        )
+    return statements
+
+
+def invoke_http_statement(
+    state_machine_arn: str, definition: SyncDefinition
+) -> iam.PolicyStatement:
+    """Call exactly the Momento URLs and methods of the definition, from this state machine."""
+    cache_url = f"{definition.endpoint}/cache/{definition.cache_name}"
+    endpoints = [cache_url]
+    methods = ["PUT", "DELETE"]
+    if definition.topic_name is not None:
+        endpoints.append(
+            f"{definition.endpoint}/topics/{definition.cache_name}/{definition.topic_name}"
+        )
+        methods.append("POST")
+    return iam.PolicyStatement(
+        sid="InvokeMomento",
+        actions=["states:InvokeHTTPEndpoint"],
+        resources=[state_machine_arn],
+        conditions={
+            "StringEquals": {"states:HTTPEndpoint": endpoints, "states:HTTPMethod": methods}
+        },
+    )
