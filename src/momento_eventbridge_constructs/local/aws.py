@@ -251,6 +251,18 @@ class LocalAws:
         client: SecretsManagerClient = self.client("secretsmanager")
         return client
 
+    # -- moto-specific behaviour --------------------------------------------------------------
+
+    def forget_iterator(self, iterator: str) -> None:
+        """Drop a used shard iterator: moto keeps every one forever, so memory would grow."""
+        try:
+            from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+            backend = dynamodbstreams_backends[self.account_id][self.region]
+            backend.shard_iterators.pop(iterator, None)
+        except Exception:  # pragma: no cover - moto internals changed: only memory is at stake
+            pass
+
     # -- provisioning ----------------------------------------------------------------------
 
     def create_table(

@@ -1,0 +1,57 @@
+"""DynamoDB stream records as the pipe steps see them.
+
+boto3 hands back records with ``datetime`` and ``bytes`` values; the pipes see JSON. The target
+(input template, HTTP parameters) sees the whole record, with the fields the poller adds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from base64 import b64encode
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["iso_time", "json_safe", "plain_keys", "sequence_number", "target_view"]
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with binary values as base64 and timestamps as epoch seconds."""
+    if isinstance(value, Mapping):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, (bytes, bytearray)):
+        return b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dt.datetime):
+        return int(value.timestamp())
+    return value
+
+
+def target_view(raw: Mapping[str, Any], region: str, source_arn: str) -> dict[str, Any]:
+    """The record the input template and the HTTP parameters read."""
+    record: dict[str, Any] = json_safe(raw)
+    record["awsRegion"] = region  # moto always says us-east-1
+    record["eventSourceARN"] = source_arn
+    return record
+
+
+def plain_keys(keys: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"Location": {"S": "Oslo"}}`` -> ``{"Location": "Oslo"}``, for logs and events."""
+    plain: dict[str, Any] = {}
+    for name, value in keys.items():
+        if isinstance(value, Mapping) and len(value) == 1:
+            plain[name] = next(iter(value.values()))
+        else:
+            plain[name] = value
+    return plain
+
+
+def sequence_number(record: Mapping[str, Any]) -> str:
+    """The record's ``dynamodb.SequenceNumber`` (empty when absent)."""
+    return str((record.get("dynamodb") or {}).get("SequenceNumber", ""))
+
+
+def iso_time(timestamp: float) -> str:
+    """Epoch seconds as ``2026-01-02T03:04:05.678Z``."""
+    moment = dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
