@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .dead_letters import DeadLetters
-from .events import EventLog
+from .events import INTERNAL_ERROR, INVOCATION_ERROR, LOCAL_DECISION, EventLog
 from .records import iso_time, plain_keys, sequence_number
 from .specs import PipeSpec
 from .target import HttpTarget, InternalError, InvocationError
@@ -32,10 +32,46 @@ class RetryPolicy:
         return float(min(self.base_delay * 2 ** (attempt - 1), self.max_delay))
 
 
-class _Failure(Exception):
-    def __init__(self, message: str, retryable: bool) -> None:
+class _Failed(Exception):
+    """One failed attempt: its error class, and the event fields that describe it."""
+
+    def __init__(self, kind: str, message: str, record: Mapping[str, Any], **details: Any):
         super().__init__(message)
-        self.retryable = retryable
+        self.kind = kind
+        self.record = record
+        self.details = details
+
+
+class _Budget:
+    """How long one failing batch may still be retried.
+
+    Error classes and their limits follow
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-error-troubleshooting.html:
+    customer invocation errors count against ``MaximumRetryAttempts``; internal errors do not
+    and are retried until the record is older than ``MaximumRecordAgeInSeconds`` (``-1``: no
+    limit; the 24-hour retention of the stream is not modelled).
+    """
+
+    def __init__(self, pipe: PipeSpec, created: float, clock: Callable[[], float]) -> None:
+        self._pipe = pipe
+        self._created = created
+        self._clock = clock
+        self.attempts = 0
+        self.invocation_errors = 0
+
+    def expired(self) -> bool:
+        """Whether the batch's first record is older than ``MaximumRecordAgeInSeconds``."""
+        limit = self._pipe.maximum_record_age_seconds
+        return 0 <= limit < self._clock() - self._created
+
+    def exhausted_by(self, failure: _Failed) -> bool:
+        """Count ``failure``; whether the batch must now go to the dead-letter queue."""
+        if failure.kind == LOCAL_DECISION:
+            return True
+        if failure.kind != INVOCATION_ERROR:
+            return False
+        self.invocation_errors += 1
+        return 0 <= self._pipe.maximum_retry_attempts < self.invocation_errors
 
 
 class Delivery:
@@ -71,25 +107,34 @@ class Delivery:
 
     def deliver(self, shard_id: str, batch: Sequence[Mapping[str, Any]]) -> bool:
         """Deliver ``batch`` or dead-letter it; ``False`` when interrupted by shutdown."""
-        pipe = self.pipe
-        attempt = 0
-        while True:
-            created = float(batch[0]["dynamodb"].get("ApproximateCreationDateTime", 0))
-            if 0 <= pipe.maximum_record_age_seconds < self._clock() - created:
-                self._give_up(shard_id, batch, "record too old")
-                return True
-            attempt += 1
+        created = float(batch[0]["dynamodb"].get("ApproximateCreationDateTime", 0))
+        budget = _Budget(self.pipe, created, self._clock)
+        last_error = ""
+        while not budget.expired():
+            budget.attempts += 1
             try:
                 for record in batch:
-                    self._invoke(record, attempt)
+                    self._invoke(record, budget.attempts)
                 return True
-            except _Failure as failure:
-                exhausted = 0 <= pipe.maximum_retry_attempts < attempt
-                if not failure.retryable or exhausted:
-                    self._give_up(shard_id, batch, str(failure))
+            except _Failed as failure:
+                give_up = budget.exhausted_by(failure)
+                self._report(failure, budget.attempts, give_up)
+                if give_up:
+                    self._give_up(shard_id, batch, self._reason(failure, budget))
                     return True
-            if self._stop.wait(self._retry.delay(attempt)):
+                last_error = f"{failure.kind}: {failure}"
+            if self._stop.wait(self._retry.delay(budget.attempts)):
                 return False
+        age = self.pipe.maximum_record_age_seconds
+        reason = f"record older than MaximumRecordAgeInSeconds ({age} s)"
+        self._give_up(shard_id, batch, f"{reason}; last {last_error}" if last_error else reason)
+        return True
+
+    def _reason(self, failure: _Failed, budget: _Budget) -> str:
+        if failure.kind == INVOCATION_ERROR:
+            limit = self.pipe.maximum_retry_attempts
+            return f"{failure.kind}: {failure}; MaximumRetryAttempts ({limit}) exhausted"
+        return f"{failure.kind}: {failure}"
 
     def _context(self) -> PipeContext:
         pipe = self.pipe
@@ -102,42 +147,45 @@ class Delivery:
         )
 
     def _invoke(self, record: Mapping[str, Any], attempt: int) -> None:
-        emit = self._log.emit
-        name = self.pipe.name
+        """One call for ``record``; raises :class:`_Failed` with the error class."""
         try:
             request = self._target.render(self.pipe, record, self._context())
         except TemplateError as error:
-            _LOG.error(
-                "pipe %s: cannot render record %s (%s %s): %s; the record is NOT delivered "
-                "and goes to the dead-letter queue",
-                name,
-                sequence_number(record),
-                record.get("eventName", ""),
-                plain_keys((record.get("dynamodb") or {}).get("Keys") or {}),
-                error,
-            )
-            emit(name, record, "failed", attempt=attempt, error=str(error))
-            raise _Failure(str(error), retryable=False) from error
+            # What a pipe does with a record it cannot transform is undocumented: the local
+            # runtime sends it to the DLQ at once instead of guessing.
+            raise _Failed(LOCAL_DECISION, f"cannot render the record: {error}", record) from error
         call = {"method": request.method, "url": request.url, "body": request.body}
         try:
             status = self._target.send(request)
         except InvocationError as error:
-            retryable = error.status == 429 or error.status >= 500
-            outcome = "retrying" if retryable else "failed"
-            emit(
-                name,
-                record,
-                outcome,
-                status=error.status,
-                attempt=attempt,
-                error=error.detail,
-                **call,
-            )
-            raise _Failure(str(error), retryable) from error
+            raise _Failed(
+                INVOCATION_ERROR, str(error), record, status=error.status, **call
+            ) from error
         except InternalError as error:
-            emit(name, record, "retrying", attempt=attempt, error=str(error), **call)
-            raise _Failure(str(error), retryable=True) from error
-        emit(name, record, "delivered", status=status, attempt=attempt, **call)
+            raise _Failed(INTERNAL_ERROR, str(error), record, **call) from error
+        self._log.emit(self.pipe.name, record, "delivered", status=status, attempt=attempt, **call)
+
+    def _report(self, failure: _Failed, attempt: int, give_up: bool) -> None:
+        record = failure.record
+        if failure.kind == LOCAL_DECISION:
+            _LOG.error(
+                "pipe %s: %s for record %s (%s %s); the record is NOT delivered and goes to the "
+                "dead-letter queue (a local runtime decision: AWS documents no behaviour)",
+                self.pipe.name,
+                failure,
+                sequence_number(record),
+                record.get("eventName", ""),
+                plain_keys((record.get("dynamodb") or {}).get("Keys") or {}),
+            )
+        self._log.emit(
+            self.pipe.name,
+            record,
+            "failed" if give_up else "retrying",
+            attempt=attempt,
+            error=str(failure),
+            error_class=failure.kind,
+            **failure.details,
+        )
 
     def _give_up(self, shard_id: str, batch: Sequence[Mapping[str, Any]], reason: str) -> None:
         sent = self._dead_letters.send(self.pipe, shard_id, batch, reason)

@@ -12,9 +12,16 @@ from typing import Any
 
 from .records import plain_keys, sequence_number
 
-__all__ = ["DeliveryEvent", "EventLog"]
+__all__ = ["INTERNAL_ERROR", "INVOCATION_ERROR", "LOCAL_DECISION", "DeliveryEvent", "EventLog"]
 
 _LOG = logging.getLogger("momento_eventbridge_constructs.local")
+
+# The error classes of EventBridge Pipes
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-error-troubleshooting.html),
+# and the failures the local runtime decides on where AWS documents nothing.
+INTERNAL_ERROR = "internal error"
+INVOCATION_ERROR = "customer invocation error"
+LOCAL_DECISION = "local runtime decision"
 
 
 @dataclass(frozen=True)
@@ -22,7 +29,12 @@ class DeliveryEvent:
     """What happened to one stream record in one pipe.
 
     ``outcome`` is ``delivered``, ``retrying``, ``dead-lettered`` (the batch went to the DLQ),
-    ``failed`` (it failed without a DLQ) or ``filtered`` (it did not match the filters).
+    ``failed`` (this attempt failed and is not retried, or the batch failed without a DLQ) or
+    ``filtered`` (it did not match the filters). ``error_class`` says how a failed attempt
+    counts: ``internal error`` (the target could not be reached; not counted against
+    ``MaximumRetryAttempts``), ``customer invocation error`` (the target answered 4xx or 5xx;
+    counted) or ``local runtime decision`` (a record the local runtime cannot render; AWS
+    documents no behaviour for it, so it is dead-lettered at once).
     """
 
     pipe: str
@@ -36,6 +48,7 @@ class DeliveryEvent:
     attempt: int = 0
     body: str = ""
     error: str = ""
+    error_class: str = ""
     at: float = field(default_factory=time.time)
 
     def describe(self) -> str:
@@ -45,6 +58,8 @@ class DeliveryEvent:
         if self.method:
             line += f" ({self.method} {self.url}"
             line += f" -> {self.status})" if self.status is not None else ")"
+        if self.error_class:
+            line += f" [{self.error_class}]"
         if self.error:
             line += f": {self.error}"
         return line

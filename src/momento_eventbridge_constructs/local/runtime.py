@@ -57,6 +57,8 @@ class LocalPipeline:
         retry_base_delay, retry_max_delay: bounds of the exponential retry backoff.
         poll_interval: idle delay between two GetRecords calls of a worker.
         autostart_pipes: start the pipe workers on entry (else call :meth:`start_pipes`).
+        wall_clock: epoch seconds; record ages (``MaximumRecordAgeInSeconds``), ingestion
+            times and dead-letter timestamps are measured with it.
     """
 
     def __init__(
@@ -73,6 +75,7 @@ class LocalPipeline:
         retry_max_delay: float = 0.5,
         poll_interval: float = 0.05,
         autostart_pipes: bool = True,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._momento = MomentoBackend(momento, clock)
         self.stack = stack
@@ -83,6 +86,7 @@ class LocalPipeline:
         self.retry_max_delay = retry_max_delay
         self.poll_interval = poll_interval
         self._autostart = autostart_pipes
+        self._wall_clock = wall_clock
         self._stop = threading.Event()
         self._log = EventLog()
         self._pool = WorkerPool(StreamReader(self.aws), self._stop, poll_interval)
@@ -159,11 +163,11 @@ class LocalPipeline:
         delivery = Delivery(
             pipe,
             HttpTarget(self._momento.endpoint, self.http_timeout),
-            DeadLetters(self.aws, time.time),
+            DeadLetters(self.aws, self._wall_clock),
             self._log,
             RetryPolicy(self.retry_base_delay, self.retry_max_delay),
             self._stop,
-            time.time,
+            self._wall_clock,
         )
         return PipeSteps(delivery, self._log, self.aws.region)
 
@@ -238,7 +242,7 @@ class LocalPipeline:
         Messages stay in their queues (they are made visible again after reading).
         """
         urls = [pipe.dead_letter_url for pipe in self.pipes if pipe.dead_letter_url]
-        return DeadLetters(self.aws, time.time).read(urls)
+        return DeadLetters(self.aws, self._wall_clock).read(urls)
 
     def drain(self, timeout: float = 10.0) -> None:
         """Return once every pipe has processed every record written so far.
