@@ -1,7 +1,8 @@
 """DynamoDB stream records as the pipe steps see them.
 
 boto3 hands back records with ``datetime`` and ``bytes`` values; the pipes see JSON. The target
-(input template, HTTP parameters) sees the whole record, with the fields the poller adds.
+(input template, HTTP parameters) sees the whole record, with the fields the poller adds; the
+filters see only what the stream itself sends.
 """
 
 from __future__ import annotations
@@ -11,7 +12,32 @@ from base64 import b64encode
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["iso_time", "json_safe", "plain_keys", "sequence_number", "target_view"]
+__all__ = [
+    "POLLER_FIELDS",
+    "filter_view",
+    "iso_time",
+    "json_safe",
+    "plain_keys",
+    "sequence_number",
+    "target_view",
+]
+
+# "Fields added by the poller" that filters cannot match on, as listed by
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-event-filtering.html.
+# The page lists eventName too, but for DynamoDB it is part of the stream record itself, and
+# filtering on it works on real pipes (Momento's published demo filters on it; not stated by
+# AWS), so filters keep seeing it.
+POLLER_FIELDS = frozenset(
+    {
+        "awsRegion",
+        "eventSource",
+        "eventSourceARN",
+        "eventVersion",
+        "eventID",
+        "invokeIdentityArn",
+        "eventSourceKey",
+    }
+)
 
 
 def json_safe(value: Any) -> Any:
@@ -33,6 +59,11 @@ def target_view(raw: Mapping[str, Any], region: str, source_arn: str) -> dict[st
     record["awsRegion"] = region  # moto always says us-east-1
     record["eventSourceARN"] = source_arn
     return record
+
+
+def filter_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record the filter criteria are matched against: without the poller's fields."""
+    return {name: value for name, value in record.items() if name not in POLLER_FIELDS}
 
 
 def plain_keys(keys: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from .delivery import Delivery
 from .events import EventLog
 from .patterns import matches_any
-from .records import target_view
+from .records import filter_view, target_view
 
 __all__ = ["PipeSteps"]
 
@@ -33,7 +33,7 @@ class PipeSteps:
         matched: list[dict[str, Any]] = []
         for record in raw:
             view = target_view(record, self._region, pipe.source_arn)
-            if matches_any(pipe.filters, view):
+            if matches_any(pipe.filters, filter_view(view)):
                 matched.append(view)
             else:
                 self._log.emit(pipe.name, view, "filtered")
