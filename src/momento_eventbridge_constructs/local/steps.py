@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .delivery import Delivery
 from .events import EventLog
 from .patterns import matches_any
-from .records import filter_view, target_view
+from .records import filter_view, is_unchanged_write, sequence_number, target_view
 
 __all__ = ["PipeSteps"]
+
+_LOG = logging.getLogger("momento_eventbridge_constructs.local")
 
 
 class PipeSteps:
@@ -33,6 +36,13 @@ class PipeSteps:
         matched: list[dict[str, Any]] = []
         for record in raw:
             view = target_view(record, self._region, pipe.source_arn)
+            if is_unchanged_write(view):
+                _LOG.debug(
+                    "pipe %s: skipping %s, a write that changed nothing",
+                    pipe.name,
+                    sequence_number(view),
+                )
+                continue
             if matches_any(pipe.filters, filter_view(view)):
                 matched.append(view)
             else:
