@@ -55,7 +55,9 @@ class LocalPipeline:
         clock: the clock of the local Momento server (TTL expiry).
         http_timeout: the target call timeout (API destinations use 5 s).
         retry_base_delay, retry_max_delay: bounds of the exponential retry backoff.
-        poll_interval: idle delay between two GetRecords calls of a worker.
+        poll_interval: the first wait of a worker whose GetRecords returned nothing.
+        max_poll_interval: idle workers double their wait up to this many seconds, so an
+            idle runtime costs little CPU; :meth:`drain` wakes them at once.
         autostart_pipes: start the pipe workers on entry (else call :meth:`start_pipes`).
         wall_clock: epoch seconds; record ages (``MaximumRecordAgeInSeconds``), ingestion
             times and dead-letter timestamps are measured with it.
@@ -74,6 +76,7 @@ class LocalPipeline:
         retry_base_delay: float = 0.05,
         retry_max_delay: float = 0.5,
         poll_interval: float = 0.05,
+        max_poll_interval: float = 1.0,
         autostart_pipes: bool = True,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -89,7 +92,9 @@ class LocalPipeline:
         self._wall_clock = wall_clock
         self._stop = threading.Event()
         self._log = EventLog()
-        self._pool = WorkerPool(StreamReader(self.aws), self._stop, poll_interval)
+        self._pool = WorkerPool(
+            StreamReader(self.aws), self._stop, poll_interval, max_poll_interval
+        )
         self.pipes: list[PipeSpec] = []
         self.skipped_pipes: dict[str, str] = {}
         self._started = False

@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .aws import LocalAws
 from .specs import PipeSpec
 
-__all__ = ["BatchHandler", "ShardWorker", "StreamReader", "WorkerPool"]
+__all__ = ["BatchHandler", "IdleBackoff", "ShardWorker", "StreamReader", "WorkerPool"]
 
 _LOG = logging.getLogger("momento_eventbridge_constructs.local")
 
@@ -71,6 +71,30 @@ class StreamReader:
         return last
 
 
+class IdleBackoff:
+    """The waits of a worker between reads that return nothing: doubling up to a cap.
+
+    Args:
+        first: the first wait, and the wait again once records arrive.
+        cap: the longest wait (how late an idle worker notices a write nobody drains).
+    """
+
+    def __init__(self, first: float, cap: float) -> None:
+        self._first = first
+        self._cap = max(cap, first)
+        self._next = first
+
+    def next_delay(self) -> float:
+        """The wait before the next read; the one after it doubles."""
+        delay = self._next
+        self._next = min(delay * 2, self._cap)
+        return delay
+
+    def reset(self) -> None:
+        """Records arrived: poll quickly again."""
+        self._next = self._first
+
+
 class ShardWorker:
     """Reads one shard for one pipe, in order, until stopped or the shard is closed.
 
@@ -83,7 +107,7 @@ class ShardWorker:
         iterator: where to start reading.
         processed: the sequence number already done with (records up to it are not waited for).
         parent: the worker of the parent shard, read to its end first.
-        poll_interval: the wait between two reads that return nothing.
+        idle: the waits between reads that return nothing.
     """
 
     def __init__(
@@ -96,7 +120,7 @@ class ShardWorker:
         iterator: str,
         processed: int,
         parent: ShardWorker | None,
-        poll_interval: float,
+        idle: IdleBackoff,
     ) -> None:
         self.pipe = pipe
         self.shard_id = shard_id
@@ -108,7 +132,8 @@ class ShardWorker:
         self._processed = processed
         self._last_sequence: str | None = None
         self.parent = parent
-        self._poll_interval = poll_interval
+        self._idle = idle
+        self._wake = threading.Event()
         self.finished = threading.Event()
         self.thread = threading.Thread(
             target=self._run, name=f"pipe-{pipe.name}-{shard_id[-8:]}", daemon=True
@@ -147,8 +172,10 @@ class ShardWorker:
             if next_iterator is None:
                 return False  # the shard is closed and fully read
             self._iterator = next_iterator
-            self._stop.wait(self._poll_interval)
+            self._wake.wait(self._idle.next_delay())
+            self._wake.clear()
             return True
+        self._idle.reset()
         if not self._handle(self.shard_id, records):
             return False  # stopping in the middle of retries: leave the batch unprocessed
         self._mark(str(records[-1]["dynamodb"]["SequenceNumber"]))
@@ -156,6 +183,10 @@ class ShardWorker:
             return False
         self._iterator = next_iterator
         return True
+
+    def wake(self) -> None:
+        """End the current idle wait now (records were written, or the runtime stops)."""
+        self._wake.set()
 
     def _fetch(self) -> tuple[list[dict[str, Any]], str | None] | None:
         """One GetRecords; ``None`` after an error (already handled)."""
@@ -194,13 +225,22 @@ class WorkerPool:
     Args:
         reader: the stream calls.
         stop: set when the runtime stops.
-        poll_interval: the wait between two reads of a worker that return nothing.
+        poll_interval: the first wait of an idle worker before it reads again.
+        max_poll_interval: the longest such wait; idle workers double their wait up to it.
+            :meth:`drain` and :meth:`join` wake them, so neither waits for it.
     """
 
-    def __init__(self, reader: StreamReader, stop: threading.Event, poll_interval: float) -> None:
+    def __init__(
+        self,
+        reader: StreamReader,
+        stop: threading.Event,
+        poll_interval: float,
+        max_poll_interval: float,
+    ) -> None:
         self._reader = reader
         self._stop = stop
         self._poll_interval = poll_interval
+        self._max_poll_interval = max_poll_interval
         self.workers: list[ShardWorker] = []
 
     def start(self, pipes: Iterable[PipeSpec], handler: Callable[[PipeSpec], BatchHandler]) -> None:
@@ -221,7 +261,7 @@ class WorkerPool:
                     iterator,
                     processed,
                     parent,
-                    self._poll_interval,
+                    IdleBackoff(self._poll_interval, self._max_poll_interval),
                 )
                 self.workers.append(by_id[shard_id])
         for worker in self.workers:
@@ -240,6 +280,8 @@ class WorkerPool:
 
     def join(self, timeout: float) -> None:
         """Wait for every worker to end (the stop event must be set)."""
+        for worker in self.workers:
+            worker.wake()
         for worker in self.workers:
             if worker.thread.is_alive():
                 worker.thread.join(timeout=timeout)
@@ -262,6 +304,8 @@ class WorkerPool:
             ]
             if not behind:
                 return
+            for worker in behind:
+                worker.wake()
             if time.monotonic() >= deadline:
                 names = ", ".join(
                     f"{w.pipe.name} at {w.processed} < {targets[(w.pipe.source_arn, w.shard_id)]}"
