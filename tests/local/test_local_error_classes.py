@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from momento_eventbridge_constructs.local import LocalPipeline
+from momento_eventbridge_constructs.local.delivery import RetryPolicy
 from momento_eventbridge_constructs.local.events import (
     INTERNAL_ERROR,
     INVOCATION_ERROR,
@@ -23,8 +24,6 @@ from momento_eventbridge_constructs.local.events import (
 )
 
 TABLE_PATH = "WeatherStack/WeatherTable"
-
-pytestmark = pytest.mark.slow  # every test starts moto and a Momento server
 
 
 class OffsetClock:
@@ -58,6 +57,7 @@ def _puts(lp: LocalPipeline) -> list[Any]:
 # destination, or API Gateway endpoint." / "For pipes with a stream source, EventBridge Pipes
 # retries up to the maximum retry times configured on the pipe retry policy or until the
 # maximum record age expiry, whichever comes first."
+@pytest.mark.slow
 @pytest.mark.parametrize("status", [400, 401, 404, 429, 500])
 def test_a_target_error_is_retried_maximum_retry_attempts_times_then_dead_lettered(
     lp: LocalPipeline, put_weather: Any, status: int
@@ -87,6 +87,7 @@ def test_a_target_error_is_retried_maximum_retry_attempts_times_then_dead_letter
     assert lp.momento.get("momento-eventbridge-cache", "Lisbon") is not None
 
 
+@pytest.mark.slow
 def test_a_400_that_clears_before_the_retries_run_out_is_delivered(
     lp: LocalPipeline, put_weather: Any
 ) -> None:
@@ -105,6 +106,7 @@ def test_a_400_that_clears_before_the_retries_run_out_is_delivered(
 # indefinite number of times, and stops only when the record expires in the source." / "For
 # pipes with a stream source, EventBridge Pipes does not count retries for internal errors
 # against the maximum number of retries specified on the retry policy for the stream source."
+@pytest.mark.slow
 def test_a_refused_connection_is_retried_past_the_retry_limit_until_the_record_is_too_old(
     weather_assembly: Path, put_weather: Any, wait_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -148,6 +150,7 @@ def test_a_refused_connection_is_retried_past_the_retry_limit_until_the_record_i
 
 # What a pipe does with a record its input template cannot be applied to is not documented;
 # the local runtime dead-letters it at once and says that this is its own choice.
+@pytest.mark.slow
 def test_a_record_that_cannot_be_rendered_is_dead_lettered_as_a_local_decision(
     lp: LocalPipeline, put_weather: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -167,3 +170,9 @@ def test_a_record_that_cannot_be_rendered_is_dead_lettered_as_a_local_decision(
         and "AWS documents no behaviour" in r.getMessage()
         for r in caplog.records
     )
+
+
+def test_the_backoff_doubles_up_to_its_cap_however_many_attempts() -> None:
+    retry = RetryPolicy(base_delay=0.05, max_delay=0.5)
+    assert [retry.delay(n) for n in (1, 2, 3, 4, 5)] == [0.05, 0.1, 0.2, 0.4, 0.5]
+    assert retry.delay(100_000) == 0.5  # internal errors can be retried without end

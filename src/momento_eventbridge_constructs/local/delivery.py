@@ -29,7 +29,8 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        return float(min(self.base_delay * 2 ** (attempt - 1), self.max_delay))
+        # Internal errors may be retried without end: keep the power of two finite.
+        return float(min(self.base_delay * 2 ** min(attempt - 1, 32), self.max_delay))
 
 
 class _Failed(Exception):
@@ -120,7 +121,7 @@ class Delivery:
                 give_up = budget.exhausted_by(failure)
                 self._report(failure, budget.attempts, give_up)
                 if give_up:
-                    self._give_up(shard_id, batch, self._reason(failure, budget))
+                    self._give_up(shard_id, batch, self._reason(failure))
                     return True
                 last_error = f"{failure.kind}: {failure}"
             if self._stop.wait(self._retry.delay(budget.attempts)):
@@ -130,7 +131,7 @@ class Delivery:
         self._give_up(shard_id, batch, f"{reason}; last {last_error}" if last_error else reason)
         return True
 
-    def _reason(self, failure: _Failed, budget: _Budget) -> str:
+    def _reason(self, failure: _Failed) -> str:
         if failure.kind == INVOCATION_ERROR:
             limit = self.pipe.maximum_retry_attempts
             return f"{failure.kind}: {failure}; MaximumRetryAttempts ({limit}) exhausted"
