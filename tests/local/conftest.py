@@ -29,6 +29,10 @@ PUT_TEMPLATE = (
     '"MinTemp": <$.dynamodb.NewImage.MinTemp.N>, '
     '"ChancesOfPrecipitation": <$.dynamodb.NewImage.ChancesOfPrecipitation.N>}'
 )
+FILTER_TEMPLATE = (
+    '{"key": <$.dynamodb.Keys.Location.S>, "region": <$.awsRegion>, '
+    '"source": <$.eventSourceARN>, "eventID": <$.eventID>}'
+)
 TOPIC_TEMPLATE = (
     '{"eventName": <$.eventName>, "keys": <$.dynamodb.Keys>, '
     '"sequenceNumber": <$.dynamodb.SequenceNumber>}'
@@ -45,6 +49,9 @@ class StackOptions:
     poison_pipe: bool = True
     extra_trim_horizon_pipe: bool = False
     max_retries: int = 5
+    # (construct ID, filter pattern): one more pipe per entry, publishing FILTER_TEMPLATE to
+    # the topic named like the construct ID.
+    filter_pipes: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 class FakeClock:
@@ -211,6 +218,16 @@ def build_weather_app(outdir: Path, options: StackOptions = StackOptions()) -> P
             {"Content-Type": "text/plain"},
             [],
             starting_position="TRIM_HORIZON",
+        )
+    for construct_id, pattern in options.filter_pipes:
+        pipe(
+            construct_id,
+            publish_arn,
+            FILTER_TEMPLATE,
+            [CACHE, construct_id],
+            None,
+            {"Content-Type": "text/plain"},
+            [pattern],
         )
     app.synth()
     return outdir

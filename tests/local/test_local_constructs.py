@@ -179,7 +179,8 @@ def test_scenario_retries_a_500_and_dead_letters_a_400_losing_nothing_else(
     put_statuses = [r.status for r in server(orders).requests if r.method == "PUT"]
     assert put_statuses.count(500) == 1 and put_statuses.count(204) == 2
 
-    # The 400 is not retried: o-2's announcement went to the DLQ, o-3's was delivered.
+    # The status pipe allows no retry (max_retry_attempts=0): o-2's announcement went to the
+    # DLQ after its 400, o-3's was delivered.
     assert [json.loads(m) for m in orders.momento.messages(SCENARIO_CACHE, SCENARIO_TOPIC)] == [
         {"OrderId": "o-3", "Status": "NEW"}
     ]

@@ -137,13 +137,15 @@ def test_a_400_goes_to_the_dlq_and_nothing_else_is_lost(
     lp: LocalPipeline, put_weather: Any
 ) -> None:
     assert lp.momento_server is not None
-    lp.momento_server.inject_failures(400, count=1, method="PUT")
+    # A 400 is a customer invocation error: 1 try + MaximumRetryAttempts (5) retries, then
+    # the DLQ (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-error-troubleshooting.html).
+    lp.momento_server.inject_failures(400, count=6, method="PUT")
     put_weather(lp.dynamodb, _table(lp), "Oslo", 40)
     put_weather(lp.dynamodb, _table(lp), "Lisbon", 70)
     lp.drain(timeout=10)
     assert lp.momento.get(CACHE, "Oslo") is None
     assert lp.momento.get(CACHE, "Lisbon") is not None
-    assert [r.status for r in _cache_puts(lp)] == [400, 204]  # no retry of a 400
+    assert [r.status for r in _cache_puts(lp)] == [400] * 6 + [204]
     letters = lp.dead_letters()
     assert len(letters) == 1
     letter = letters[0]

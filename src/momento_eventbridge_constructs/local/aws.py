@@ -251,6 +251,54 @@ class LocalAws:
         client: SecretsManagerClient = self.client("secretsmanager")
         return client
 
+    # -- moto-specific behaviour --------------------------------------------------------------
+
+    def forget_iterator(self, iterator: str) -> None:
+        """Drop a used shard iterator: moto keeps every one forever, so memory would grow."""
+        try:
+            from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+            backend = dynamodbstreams_backends[self.account_id][self.region]
+            backend.shard_iterators.pop(iterator, None)
+        except Exception:  # pragma: no cover - moto internals changed: only memory is at stake
+            pass
+
+    def record_changes_only(self, table_name: str) -> bool:
+        """Make moto skip the stream record of a write that changes nothing, as DynamoDB does.
+
+        "If you perform a PutItem or UpdateItem operation that does not change any data in an
+        item, DynamoDB Streams does not write a stream record for that operation."
+        (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html). moto
+        writes one for every write. This wraps the ``add`` of the table's moto stream shard
+        (this one object only) to compare the old and new item first, with moto's own item
+        equality (numbers by value, sets unordered). A stream shard moto creates later (a
+        stream re-enabled by UpdateTable) is not wrapped.
+
+        Returns:
+            ``False`` when moto's internals are not the expected ones (nothing is changed).
+        """
+        try:
+            from moto.dynamodb.models import dynamodb_backends
+
+            table = dynamodb_backends[self.account_id][self.region].get_table(table_name)
+            shard: Any = table.stream_shard
+            if shard is None:
+                return True  # no stream, no records
+            record_write = shard.add
+        except Exception:  # moto internals changed
+            return False
+
+        def add_if_changed(old: Any, new: Any) -> None:
+            try:
+                unchanged = old is not None and new is not None and bool(old == new)
+            except Exception:  # an item moto cannot compare: keep the record
+                unchanged = False
+            if not unchanged:
+                record_write(old, new)
+
+        shard.add = add_if_changed
+        return True
+
     # -- provisioning ----------------------------------------------------------------------
 
     def create_table(
@@ -295,6 +343,12 @@ class LocalAws:
         attributes = {"Ref": name, "Arn": description["TableArn"]}
         if "LatestStreamArn" in description:
             attributes["StreamArn"] = description["LatestStreamArn"]
+            if not self.record_changes_only(name):
+                _LOG.warning(
+                    "table %s: this moto version records writes that change nothing; the "
+                    "pipes drop MODIFY records whose old and new images are equal instead",
+                    logical_id,
+                )
         return attributes
 
     def create_queue(

@@ -1,0 +1,180 @@
+"""From a stack's ``AWS::Pipes::Pipe`` resources to the :class:`~.specs.PipeSpec` s to run."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from .assembly import AssemblyError, Resolver
+from .patterns import CompiledPattern, compile_pattern
+from .resources import TABLE_TYPES, StackResources
+from .secret_store import LocalSecrets
+from .specs import Destination, PipeSpec
+
+__all__ = ["PipeResolver"]
+
+_LOG = logging.getLogger("momento_eventbridge_constructs.local")
+
+
+class _Skip(Exception):
+    """A pipe the local runtime does not run (reported, not fatal)."""
+
+
+def _int(value: Any, default: int) -> int:
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError) as error:
+        raise AssemblyError(f"expected an integer, got {value!r}") from error
+
+
+def _strings(values: Mapping[str, Any] | None) -> dict[str, str]:
+    return {str(key): str(value) for key, value in (values or {}).items()}
+
+
+def _filters(source_parameters: Mapping[str, Any]) -> tuple[CompiledPattern, ...]:
+    entries = (source_parameters.get("FilterCriteria") or {}).get("Filters") or []
+    return tuple(compile_pattern(entry["Pattern"]) for entry in entries)
+
+
+class PipeResolver:
+    """Resolves every pipe of a stack whose source is the stream of one of its tables.
+
+    Args:
+        resources: the stack's local resources, tables, queues and events resources registered.
+        secrets: resolves the API key of the connections.
+    """
+
+    def __init__(self, resources: StackResources, secrets: LocalSecrets) -> None:
+        self._resources = resources
+        self._secrets = secrets
+
+    def resolve_all(self) -> tuple[list[PipeSpec], dict[str, str]]:
+        """The pipes to run, and the reason each other pipe is not run (by logical ID)."""
+        resolver = self._resources.resolver()
+        pipes: list[PipeSpec] = []
+        skipped: dict[str, str] = {}
+        for logical_id, resource in self._resources.stack.resources_of_type("AWS::Pipes::Pipe"):
+            try:
+                pipes.append(self._pipe(logical_id, resource.get("Properties") or {}, resolver))
+            except _Skip as skip:
+                skipped[logical_id] = str(skip)
+                _LOG.warning("pipe %s is not run locally: %s", logical_id, skip)
+        return pipes, skipped
+
+    def _pipe(self, logical_id: str, properties: Mapping[str, Any], resolver: Resolver) -> PipeSpec:
+        if properties.get("DesiredState") == "STOPPED":
+            raise _Skip("DesiredState is STOPPED")
+        source, table_id = self._source(logical_id, properties, resolver)
+        source_parameters = resolver.resolve(properties.get("SourceParameters") or {})
+        stream = source_parameters.get("DynamoDBStreamParameters") or {}
+        batch_size, starting = self._stream_position(logical_id, stream)
+        dlq_arn = (stream.get("DeadLetterConfig") or {}).get("Arn")
+        dlq_url = self._dead_letter_url(logical_id, dlq_arn)
+        filters = _filters(source_parameters)
+        destination = self._target(logical_id, properties, resolver)
+        target_parameters = resolver.resolve(properties.get("TargetParameters") or {})
+        http = target_parameters.get("HttpParameters") or {}
+        attributes = self._resources.attributes[logical_id]
+        return PipeSpec(
+            logical_id=logical_id,
+            name=attributes["Ref"],
+            arn=attributes["Arn"],
+            table_logical_id=table_id,
+            source_arn=source,
+            batch_size=batch_size,
+            starting_position=starting,
+            maximum_retry_attempts=_int(stream.get("MaximumRetryAttempts"), -1),
+            maximum_record_age_seconds=_int(stream.get("MaximumRecordAgeInSeconds"), -1),
+            dead_letter_arn=dlq_arn,
+            dead_letter_url=dlq_url,
+            filters=filters,
+            input_template=target_parameters.get("InputTemplate"),
+            path_parameter_values=tuple(str(v) for v in http.get("PathParameterValues") or []),
+            query_parameters=_strings(http.get("QueryStringParameters")),
+            header_parameters=_strings(http.get("HeaderParameters")),
+            destination=destination,
+        )
+
+    def _source(
+        self, logical_id: str, properties: Mapping[str, Any], resolver: Resolver
+    ) -> tuple[str, str]:
+        """The source stream ARN and the logical ID of its table."""
+        try:
+            source = resolver.resolve_string(properties.get("Source"), f"{logical_id}.Source")
+        except AssemblyError as error:
+            raise _Skip(f"source is not a table of this stack ({error})") from error
+        table_id = self._resources.find("StreamArn", source, TABLE_TYPES)
+        if table_id is None:
+            raise _Skip(f"source {source} is not the stream of a table of this stack")
+        return source, table_id
+
+    @staticmethod
+    def _stream_position(logical_id: str, stream: Mapping[str, Any]) -> tuple[int, str]:
+        """The batch size and starting position, checked against what AWS accepts."""
+        batch_size = _int(stream.get("BatchSize"), 1)
+        if batch_size != 1:
+            raise AssemblyError(
+                f"pipe {logical_id}: BatchSize {batch_size} is rejected by AWS for an API "
+                "destination target, which cannot take batches: use 1"
+            )
+        if stream.get("ParallelizationFactor") not in (None, 1):
+            _LOG.warning("pipe %s: ParallelizationFactor is ignored locally", logical_id)
+        starting = str(stream.get("StartingPosition") or "LATEST")
+        if starting not in ("LATEST", "TRIM_HORIZON"):
+            raise AssemblyError(f"pipe {logical_id}: unsupported StartingPosition {starting}")
+        return batch_size, starting
+
+    def _dead_letter_url(self, logical_id: str, arn: str | None) -> str | None:
+        if not arn:
+            return None
+        queue_id = self._resources.find("Arn", arn, ["AWS::SQS::Queue"])
+        if queue_id is None:
+            _LOG.warning(
+                "pipe %s: DLQ %s is not a queue of this stack; failures are only logged",
+                logical_id,
+                arn,
+            )
+            return None
+        return self._resources.attributes[queue_id]["Ref"]
+
+    def _target(
+        self, logical_id: str, properties: Mapping[str, Any], resolver: Resolver
+    ) -> Destination:
+        target = resolver.resolve_string(properties.get("Target"), f"{logical_id}.Target")
+        destination_id = self._resources.find("Arn", target, ["AWS::Events::ApiDestination"])
+        if destination_id is None:
+            raise _Skip(f"target {target} is not an API destination of this stack")
+        return self._destination(destination_id, resolver)
+
+    def _destination(self, logical_id: str, resolver: Resolver) -> Destination:
+        properties = self._resources.stack.resources[logical_id].get("Properties") or {}
+        where = f"{logical_id}.InvocationEndpoint"
+        endpoint = resolver.resolve_string(properties.get("InvocationEndpoint"), where)
+        method = resolver.resolve_string(properties.get("HttpMethod"), f"{logical_id}.HttpMethod")
+        connection_arn = resolver.resolve_string(
+            properties.get("ConnectionArn"), f"{logical_id}.ConnectionArn"
+        )
+        connection_id = self._resources.find("Arn", connection_arn, ["AWS::Events::Connection"])
+        header: str | None = None
+        value: str | None = None
+        if connection_id is None:
+            _LOG.warning(
+                "API destination %s: connection %s is not in the stack", logical_id, connection_arn
+            )
+        else:
+            header, value = self._api_key(connection_id, resolver)
+        arn = self._resources.attributes[logical_id]["Arn"]
+        return Destination(logical_id, arn, method.upper(), endpoint, header, value)
+
+    def _api_key(self, connection_id: str, resolver: Resolver) -> tuple[str | None, str | None]:
+        """The header and value an API-key connection adds (``None, None`` for other auth)."""
+        connection = self._resources.stack.resources[connection_id].get("Properties") or {}
+        api_key = (connection.get("AuthParameters") or {}).get("ApiKeyAuthParameters")
+        if connection.get("AuthorizationType") != "API_KEY" or not api_key:
+            return None, None
+        header = resolver.resolve_string(api_key.get("ApiKeyName"), "ApiKeyName")
+        raw = resolver.resolve_string(api_key.get("ApiKeyValue"), "ApiKeyValue")
+        return header, self._secrets.resolve(raw)
