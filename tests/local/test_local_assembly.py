@@ -180,7 +180,9 @@ def test_global_table_source_and_imported_plain_secret(tmp_path: Path) -> None:
         )
         lp.drain(timeout=10)
         stored = lp.momento.get(CACHE, "a b")
-        assert stored is not None and json.loads(stored) == {"item": {"pk": {"S": "a b"}, "n": {"N": "1"}}}
+        assert stored is not None and json.loads(stored) == {
+            "item": {"pk": {"S": "a b"}, "n": {"N": "1"}}
+        }
         secret = lp.aws.secretsmanager().get_secret_value(SecretId="plain-key")["SecretString"]
         assert lp.pipe("Pipe").destination.auth_value == secret
 

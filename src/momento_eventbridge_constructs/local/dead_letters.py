@@ -20,6 +20,14 @@ __all__ = ["DeadLetters"]
 _LOG = logging.getLogger("momento_eventbridge_constructs.local")
 
 
+def _oldest_first(message: Mapping[str, Any]) -> tuple[int, str]:
+    """A pipe's batch message by its first sequence number; a sync's by its record's."""
+    batch = message.get("DDBStreamBatchInfo")
+    if isinstance(batch, Mapping):
+        return int(batch["startSequenceNumber"]), str(message["context"]["partnerResourceArn"])
+    return int(message.get("sequenceNumber") or 0), str(message.get("table", ""))
+
+
 def _arrival(record: Mapping[str, Any]) -> str:
     return iso_time(float(record["dynamodb"].get("ApproximateCreationDateTime", 0)))
 
@@ -93,13 +101,7 @@ class DeadLetters:
         found: dict[str, dict[str, Any]] = {}
         for url in sorted(set(queue_urls)):
             self._read_queue(url, found)
-        return sorted(
-            found.values(),
-            key=lambda m: (
-                int(m["DDBStreamBatchInfo"]["startSequenceNumber"]),
-                m["context"]["partnerResourceArn"],
-            ),
-        )
+        return sorted(found.values(), key=_oldest_first)
 
     def _read_queue(self, url: str, found: dict[str, dict[str, Any]]) -> None:
         sqs = self._aws.sqs()

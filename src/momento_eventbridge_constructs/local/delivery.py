@@ -12,7 +12,7 @@ from .dead_letters import DeadLetters
 from .events import INTERNAL_ERROR, INVOCATION_ERROR, LOCAL_DECISION, EventLog
 from .records import iso_time, plain_keys, sequence_number
 from .specs import PipeSpec
-from .target import HttpTarget, InternalError, InvocationError
+from .target import InternalError, InvocationError, Target
 from .templates import PipeContext, TemplateError
 
 __all__ = ["Delivery", "RetryPolicy"]
@@ -91,7 +91,7 @@ class Delivery:
     def __init__(
         self,
         pipe: PipeSpec,
-        target: HttpTarget,
+        target: Target,
         dead_letters: DeadLetters,
         log: EventLog,
         retry: RetryPolicy,

@@ -71,11 +71,10 @@ class MomentoBackend:
         if self.server is None:
             return
         for pipe in pipes:
-            cache = pipe.cache_name()
-            if cache:
+            for cache in pipe.cache_names():
                 self.server.create_cache(cache)
-            if pipe.destination.auth_value:
-                self.server.add_api_key(pipe.destination.auth_value)
+            for key in pipe.api_keys():
+                self.server.add_api_key(key)
 
     def stop(self) -> None:
         """Stop the local server, if any."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -10,7 +11,7 @@ from .assembly import AssemblyError, Resolver
 from .patterns import CompiledPattern, compile_pattern
 from .resources import TABLE_TYPES, StackResources
 from .secret_store import LocalSecrets
-from .specs import Destination, PipeSpec
+from .specs import Destination, PipeSpec, StateMachineSpec
 
 __all__ = ["PipeResolver"]
 
@@ -74,7 +75,7 @@ class PipeResolver:
         dlq_arn = (stream.get("DeadLetterConfig") or {}).get("Arn")
         dlq_url = self._dead_letter_url(logical_id, dlq_arn)
         filters = _filters(source_parameters)
-        destination = self._target(logical_id, properties, resolver)
+        destination, machine = self._target(logical_id, properties, resolver)
         target_parameters = resolver.resolve(properties.get("TargetParameters") or {})
         http = target_parameters.get("HttpParameters") or {}
         attributes = self._resources.attributes[logical_id]
@@ -96,6 +97,7 @@ class PipeResolver:
             query_parameters=_strings(http.get("QueryStringParameters")),
             header_parameters=_strings(http.get("HeaderParameters")),
             destination=destination,
+            state_machine=machine,
         )
 
     def _source(
@@ -142,12 +144,45 @@ class PipeResolver:
 
     def _target(
         self, logical_id: str, properties: Mapping[str, Any], resolver: Resolver
-    ) -> Destination:
+    ) -> tuple[Destination, StateMachineSpec | None]:
         target = resolver.resolve_string(properties.get("Target"), f"{logical_id}.Target")
         destination_id = self._resources.find("Arn", target, ["AWS::Events::ApiDestination"])
-        if destination_id is None:
-            raise _Skip(f"target {target} is not an API destination of this stack")
-        return self._destination(destination_id, resolver)
+        if destination_id is not None:
+            return self._destination(destination_id, resolver), None
+        machine_id = self._resources.find("Arn", target, ["AWS::StepFunctions::StateMachine"])
+        if machine_id is None:
+            raise _Skip(f"target {target} is not an API destination or state machine of this stack")
+        parameters = resolver.resolve(properties.get("TargetParameters") or {})
+        invocation = (parameters.get("StepFunctionStateMachineParameters") or {}).get(
+            "InvocationType"
+        )
+        if invocation != "REQUEST_RESPONSE":
+            raise _Skip(
+                f"state machine target with InvocationType {invocation}: only "
+                "REQUEST_RESPONSE is run locally"
+            )
+        machine = self._state_machine(machine_id, resolver)
+        stand_in = Destination(machine_id, machine.arn, "StartSyncExecution", "", None, None)
+        return stand_in, machine
+
+    def _state_machine(self, logical_id: str, resolver: Resolver) -> StateMachineSpec:
+        properties = self._resources.stack.resources[logical_id].get("Properties") or {}
+        if properties.get("StateMachineType") != "EXPRESS":
+            raise _Skip(f"state machine {logical_id} is not EXPRESS (synchronous start needs it)")
+        text = resolver.resolve_string(
+            properties.get("DefinitionString"), f"{logical_id}.DefinitionString"
+        )
+        definition = json.loads(text)
+        connections: dict[str, tuple[str, str]] = {}
+        for state in (definition.get("States") or {}).values():
+            arn = ((state.get("Arguments") or {}).get("Authentication") or {}).get("ConnectionArn")
+            connection_id = self._resources.find("Arn", str(arn), ["AWS::Events::Connection"])
+            if arn and connection_id is not None and arn not in connections:
+                header, value = self._api_key(connection_id, resolver)
+                if header and value:
+                    connections[arn] = (header, value)
+        arn = self._resources.attributes[logical_id]["Arn"]
+        return StateMachineSpec(logical_id, arn, definition, connections)
 
     def _destination(self, logical_id: str, resolver: Resolver) -> Destination:
         properties = self._resources.stack.resources[logical_id].get("Properties") or {}

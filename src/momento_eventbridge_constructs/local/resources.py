@@ -63,6 +63,14 @@ class StackResources:
                 arn = f"arn:aws:events:{region}:{account}:{kind}/{name}/local-{logical_id}"
                 extra = "SecretArn" if kind == "connection" else "ArnForPolicy"
                 self.attributes[logical_id] = {"Ref": name, "Arn": arn, extra: arn}
+        for logical_id, resource in self.stack.resources_of_type(
+            "AWS::StepFunctions::StateMachine"
+        ):
+            machine_name = (resource.get("Properties") or {}).get("StateMachineName")
+            if not isinstance(machine_name, str):
+                machine_name = f"{self.stack.stack_name}-{logical_id}"[:80]
+            arn = f"arn:aws:states:{region}:{account}:stateMachine:{machine_name}"
+            self.attributes[logical_id] = {"Ref": arn, "Arn": arn, "Name": machine_name}
         for logical_id, resource in self.stack.resources_of_type("AWS::Pipes::Pipe"):
             pipe_name = (resource.get("Properties") or {}).get("Name")
             if not isinstance(pipe_name, str):

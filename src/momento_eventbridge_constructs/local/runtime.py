@@ -33,8 +33,9 @@ from .resources import StackResources
 from .secret_store import LocalSecrets
 from .shards import BatchHandler, StreamReader, WorkerPool
 from .specs import Destination, PipeSpec
+from .state_machine_target import StateMachineTarget
 from .steps import PipeSteps
-from .target import HttpTarget
+from .target import HttpTarget, Target
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -61,6 +62,8 @@ class LocalPipeline:
         autostart_pipes: start the pipe workers on entry (else call :meth:`start_pipes`).
         wall_clock: epoch seconds; record ages (``MaximumRecordAgeInSeconds``), ingestion
             times and dead-letter timestamps are measured with it.
+        state_machine_retry_scale: factor on the Retry waits of state machines a pipe starts
+            (1.0: as written; tests shorten them).
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class LocalPipeline:
         max_poll_interval: float = 1.0,
         autostart_pipes: bool = True,
         wall_clock: Callable[[], float] = time.time,
+        state_machine_retry_scale: float = 1.0,
     ) -> None:
         self._momento = MomentoBackend(momento, clock)
         self.stack = stack
@@ -87,6 +91,7 @@ class LocalPipeline:
         self.http_timeout = http_timeout
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
+        self.state_machine_retry_scale = state_machine_retry_scale
         self.poll_interval = poll_interval
         self._autostart = autostart_pipes
         self._wall_clock = wall_clock
@@ -167,7 +172,7 @@ class LocalPipeline:
     def _steps(self, pipe: PipeSpec) -> BatchHandler:
         delivery = Delivery(
             pipe,
-            HttpTarget(self._momento.endpoint, self.http_timeout),
+            self._target(pipe),
             DeadLetters(self.aws, self._wall_clock),
             self._log,
             RetryPolicy(self.retry_base_delay, self.retry_max_delay),
@@ -175,6 +180,18 @@ class LocalPipeline:
             self._wall_clock,
         )
         return PipeSteps(delivery, self._log, self.aws.region)
+
+    def _target(self, pipe: PipeSpec) -> Target:
+        if pipe.state_machine is None:
+            return HttpTarget(self._momento.endpoint, self.http_timeout)
+        return StateMachineTarget(
+            pipe.state_machine,
+            self._momento.endpoint,
+            self.aws,
+            self._stop,
+            self.state_machine_retry_scale,
+            self._wall_clock,
+        )
 
     # -- public helpers --------------------------------------------------------------------
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from .patterns import CompiledPattern
 from .templates import TemplateError
 
-__all__ = ["Destination", "PipeSpec"]
+__all__ = ["Destination", "PipeSpec", "StateMachineSpec"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,29 @@ class Destination:
     endpoint: str
     auth_header: str | None
     auth_value: str | None
+
+
+@dataclass(frozen=True)
+class StateMachineSpec:
+    """A resolved ``AWS::StepFunctions::StateMachine`` a pipe starts synchronously.
+
+    ``connections`` maps each connection ARN its HTTP tasks use to the header and value the
+    connection adds (the API key).
+    """
+
+    logical_id: str
+    arn: str
+    definition: Mapping[str, Any]
+    connections: Mapping[str, tuple[str, str]]
+
+    def http_endpoints(self) -> list[str]:
+        """The ``ApiEndpoint`` of every HTTP task of the definition."""
+        states = self.definition.get("States") or {}
+        return [
+            str((state.get("Arguments") or {}).get("ApiEndpoint"))
+            for state in states.values()
+            if state.get("Resource") == "arn:aws:states:::http:invoke"
+        ]
 
 
 @dataclass(frozen=True)
@@ -45,6 +69,10 @@ class PipeSpec:
     query_parameters: Mapping[str, str]
     header_parameters: Mapping[str, str]
     destination: Destination
+    """The API destination; for a pipe whose target is a state machine, a stand-in naming it
+    (``http_method`` ``"StartSyncExecution"``, no endpoint)."""
+    state_machine: StateMachineSpec | None = None
+    """The state machine the pipe starts (``REQUEST_RESPONSE``), if that is its target."""
 
     def endpoint_url(self) -> str:
         """The destination's endpoint with each ``*`` replaced by a ``PathParameterValues`` item.
@@ -67,11 +95,29 @@ class PipeSpec:
 
     def cache_name(self) -> str | None:
         """The Momento cache the pipe calls, read from its endpoint path (``None``: unknown)."""
-        try:
-            path = urlsplit(self.endpoint_url()).path
-        except TemplateError:
-            return None
-        parts = [part for part in path.split("/") if part]
-        if len(parts) >= 2 and parts[0] in ("cache", "topics"):
-            return unquote(parts[1])
-        return None
+        names = self.cache_names()
+        return names[0] if names else None
+
+    def cache_names(self) -> list[str]:
+        """Every Momento cache the pipe (or its state machine) calls."""
+        if self.state_machine is not None:
+            urls = self.state_machine.http_endpoints()
+        else:
+            try:
+                urls = [self.endpoint_url()]
+            except TemplateError:
+                return []
+        names: list[str] = []
+        for url in urls:
+            parts = [part for part in urlsplit(url).path.split("/") if part]
+            if len(parts) >= 2 and parts[0] in ("cache", "topics"):
+                name = unquote(parts[1])
+                if name not in names:
+                    names.append(name)
+        return names
+
+    def api_keys(self) -> list[str]:
+        """The API keys the pipe's calls carry."""
+        if self.state_machine is not None:
+            return [value for _, value in self.state_machine.connections.values() if value]
+        return [self.destination.auth_value] if self.destination.auth_value else []

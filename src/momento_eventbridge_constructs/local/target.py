@@ -13,13 +13,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from .specs import PipeSpec
 from .templates import PipeContext, render_input_template, render_parameter
 
-__all__ = ["HttpTarget", "InternalError", "InvocationError", "TargetRequest"]
+__all__ = ["HttpTarget", "InternalError", "InvocationError", "Target", "TargetRequest"]
 
 # Headers API destinations add to every call [doc: eb-api-destinations.html].
 _DEFAULT_CONTENT_TYPE = "application/json; charset=utf-8"
@@ -47,6 +47,16 @@ class TargetRequest:
     url: str
     headers: Mapping[str, str]
     body: str
+
+
+class Target(Protocol):
+    """What a pipe calls for a record: render the call, then send it."""
+
+    def render(
+        self, pipe: PipeSpec, record: Mapping[str, Any], context: PipeContext
+    ) -> TargetRequest: ...
+
+    def send(self, request: TargetRequest) -> int: ...
 
 
 class HttpTarget:

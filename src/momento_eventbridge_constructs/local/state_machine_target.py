@@ -1,0 +1,116 @@
+"""A pipe whose target is a Step Functions EXPRESS state machine, started synchronously.
+
+The pipe passes the batch (a JSON array, one record with batch size 1) as the execution input
+and waits for the result (``REQUEST_RESPONSE``). An execution that fails or times out is a
+*customer invocation error* ("logic errors of a synchronously invoked Step Functions
+workflow", https://docs.aws.amazon.com/eventbridge/latest/userguide/
+eb-pipes-error-troubleshooting.html): the pipe retries it up to ``MaximumRetryAttempts``.
+The state machine runs in :class:`~.stepfunctions.StateMachineInterpreter`; its HTTP tasks go
+to the Momento the runtime uses, with the API key of their connection, and its SQS tasks to
+the local queues.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from .aws import LocalAws
+from .specs import PipeSpec, StateMachineSpec
+from .stepfunctions import HttpRequest, HttpResponse, StateMachineInterpreter, urllib_transport
+from .target import InternalError, InvocationError, TargetRequest
+from .templates import PipeContext
+
+__all__ = ["StateMachineTarget"]
+
+
+class StateMachineTarget:
+    """Runs the state machine of one pipe for each record.
+
+    Args:
+        machine: the state machine.
+        base_url: scheme and host the HTTP tasks' calls go to (the local or the real Momento).
+        aws: the local AWS its SQS tasks send to.
+        stop: set when the runtime stops; retry waits end early then.
+        retry_scale: factor on the state machine's Retry waits (1.0: as written).
+        clock: wall-clock seconds (``$states.context.Execution.StartTime``).
+    """
+
+    def __init__(
+        self,
+        machine: StateMachineSpec,
+        base_url: str,
+        aws: LocalAws,
+        stop: threading.Event,
+        retry_scale: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self._machine = machine
+        self._base = urlsplit(base_url)
+        self._aws = aws
+        self._interpreter = StateMachineInterpreter(
+            machine.definition,
+            http=self._http,
+            connection_headers=self._connection_headers,
+            send_message=self._send_message,
+            sleep=lambda seconds: _wait(stop, seconds * retry_scale),
+            clock=lambda: datetime.fromtimestamp(clock(), tz=timezone.utc),
+            state_machine_arn=machine.arn,
+        )
+
+    def render(
+        self, pipe: PipeSpec, record: Mapping[str, Any], context: PipeContext
+    ) -> TargetRequest:
+        """The execution input: the batch as a JSON array (batch size 1: one record)."""
+        body = json.dumps([record], separators=(",", ":"), ensure_ascii=False)
+        return TargetRequest("StartSyncExecution", self._machine.arn, {}, body)
+
+    def send(self, request: TargetRequest) -> int:
+        """Run one execution; 200 when it succeeded.
+
+        Raises:
+            InvocationError: the execution failed or timed out.
+        """
+        result = self._interpreter.start_sync_execution(json.loads(request.body))
+        if result.status != "SUCCEEDED":
+            raise InvocationError(500, f"execution {result.status}: {result.error}: {result.cause}")
+        return 200
+
+    def _http(self, request: HttpRequest) -> HttpResponse:
+        parts = urlsplit(request.url)
+        url = urlunsplit((self._base.scheme, self._base.netloc, parts.path, parts.query, ""))
+        try:
+            return urllib_transport(
+                HttpRequest(
+                    request.method,
+                    url,
+                    request.headers,
+                    request.body,
+                    request.connection_arn,
+                    request.timeout,
+                )
+            )
+        except ConnectionError as error:  # refused or reset: the task's States.Http.Socket
+            raise OSError(str(error)) from error
+
+    def _connection_headers(self, arn: str) -> Mapping[str, str]:
+        found = self._machine.connections.get(arn)
+        if found is None:
+            raise InternalError(f"connection {arn} is not a connection of this stack")
+        header, value = found
+        return {header: value}
+
+    def _send_message(self, request: dict[str, Any]) -> Mapping[str, Any]:
+        response = self._aws.sqs().send_message(**request)
+        return {
+            "MessageId": response["MessageId"],
+            "MD5OfMessageBody": response["MD5OfMessageBody"],
+        }
+
+
+def _wait(stop: threading.Event, seconds: float) -> None:
+    stop.wait(seconds)
