@@ -39,7 +39,7 @@ STATE_MACHINE_RULES = {
     "Serverless-StepFunctionStateMachineAllLogging": (
         "Logs at the level the user chose: ALL with execution data would log every item."
     ),
-    "AwsSolutions-IAM5": (
+    "AwsSolutions-IAM5[Resource::*]": (
         "Step Functions log delivery needs logs:*LogDelivery and resource-policy actions on "
         "'*' (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html); every "
         "other statement names exact resources."

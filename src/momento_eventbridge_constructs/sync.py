@@ -234,7 +234,6 @@ class DynamoToMomentoSync(Construct):
             definition_string=stack.to_json_string(self.definition),
             logging_configuration=self._state_machine_logs(config),
         )
-        machine.node.add_dependency(self.state_machine_role)
         acknowledge(machine, STATE_MACHINE_RULES)
         acknowledge(self.state_machine_role, STATE_MACHINE_RULES)
         # Its own ARN in its own role would be a cycle: a separate policy, created after it.
