@@ -7,6 +7,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from ._arns import check_events_arn, name_of
+from ._secret_reference import api_key_reference
 from ._validation import Checker, implements, is_token, l1_of
 
 __all__ = ["MomentoConnection"]
@@ -82,11 +83,7 @@ class MomentoConnection(Construct):
         check.description("description", description)
         super().__init__(scope, id)
 
-        key = (
-            api_key_secret.secret_value_from_json(api_key_secret_field)
-            if api_key_secret_field
-            else api_key_secret.secret_value
-        )
+        key = api_key_reference(self, api_key_secret, api_key_secret_field, check)
         self.api_key_secret: secretsmanager.ISecret | None = api_key_secret
         """The secret the key is read from (None for an imported connection)."""
         self.connection: events.IConnection = events.Connection(
