@@ -16,7 +16,14 @@ from constructs import Construct
 
 PIPES_METRIC_NAMESPACE = "AWS/EventBridge/Pipes"
 DEFAULT_METRIC_PERIOD = Duration.minutes(5)
-FAILURE_ALARM_PERIOD = Duration.minutes(5)
+# The failure alarm fires when executions fail in 3 of 5 one-minute periods: a 429 or 5xx that
+# the pipe retries fails one execution and then succeeds, which leaves one failing minute (two at
+# most, across a minute boundary) and must not page anyone. A record that will not go through
+# keeps failing through its retries, and a broken key or cache fails every minute. Lost records
+# are covered by the dead-letter alarm, which fires on the first message.
+FAILURE_ALARM_PERIOD = Duration.minutes(1)
+FAILURE_ALARM_EVALUATION_PERIODS = 5
+FAILURE_ALARM_DATAPOINTS = 3
 
 
 def pipe_metric(
@@ -48,14 +55,17 @@ def pipe_metric(
 
 
 def failure_alarm(scope: Construct, pipe_name: str) -> cloudwatch.Alarm:
-    """An alarm on failed pipe executions."""
+    """An alarm on pipe executions failing in 3 of the last 5 minutes (see above)."""
     return cloudwatch.Alarm(
         scope,
         "FailureAlarm",
-        alarm_description="The pipe failed to apply DynamoDB changes to Momento.",
+        alarm_description=(
+            "The pipe failed to apply DynamoDB changes to Momento in 3 of the last 5 minutes."
+        ),
         metric=pipe_metric(pipe_name, "ExecutionFailed", period=FAILURE_ALARM_PERIOD),
         threshold=1,
-        evaluation_periods=1,
+        evaluation_periods=FAILURE_ALARM_EVALUATION_PERIODS,
+        datapoints_to_alarm=FAILURE_ALARM_DATAPOINTS,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )

@@ -117,7 +117,35 @@ def test_dead_letter_queue_alarm_fires_on_any_message(world: World) -> None:
     assert "dead-letter queue" in alarm["AlarmDescription"]
 
 
-def test_failure_alarm_fires_on_any_failed_execution(world: World) -> None:
+def breaches(alarm: dict[str, Any], failures_per_minute: list[int]) -> bool:
+    """CloudWatch's M-of-N rule over the last EvaluationPeriods datapoints of the alarm."""
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    recent = failures_per_minute[-alarm["EvaluationPeriods"] :]
+    breaching = sum(1 for value in recent if value >= alarm["Threshold"])
+    return breaching >= alarm.get("DatapointsToAlarm", alarm["EvaluationPeriods"])
+
+
+@pytest.mark.parametrize(
+    ("minutes", "fires"),
+    [
+        ([0, 0, 0, 0, 1], False),  # one 429 retried and then delivered
+        ([0, 0, 0, 1, 1], False),  # ... its retries crossing a minute boundary
+        ([0, 0, 1, 1, 1], True),  # a record failing through its retries
+        ([1, 0, 1, 0, 1], True),  # intermittent failures that keep coming back
+        ([3, 3, 3, 3, 3], True),  # a bad key or a missing cache
+    ],
+)
+def test_failure_alarm_ignores_a_single_retried_failure(
+    world: World, minutes: list[int], fires: bool
+) -> None:
+    pipe = world.pipes["Notified"][0]
+    assert pipe.failure_alarm is not None
+    alarm = world.alarms("Notified")[world.logical_id(pipe.failure_alarm)]
+    assert alarm["Period"] == 60
+    assert breaches(alarm, minutes) is fires
+
+
+def test_failure_alarm_watches_failed_executions(world: World) -> None:
     pipe = world.pipes["Notified"][0]
     assert isinstance(pipe.failure_alarm, cloudwatch.Alarm)
     alarm = world.alarms("Notified")[world.logical_id(pipe.failure_alarm)]
@@ -126,8 +154,9 @@ def test_failure_alarm_fires_on_any_failed_execution(world: World) -> None:
     assert alarm["Dimensions"] == [
         {"Name": "PipeName", "Value": {"Ref": cdk.Stack.of(pipe).get_logical_id(pipe.pipe)}}
     ]
-    assert alarm["Statistic"] == "Sum" and alarm["Period"] == 300
-    assert alarm["Threshold"] == 1 and alarm["EvaluationPeriods"] == 1
+    assert alarm["Statistic"] == "Sum" and alarm["Period"] == 60
+    assert alarm["Threshold"] == 1 and alarm["EvaluationPeriods"] == 5
+    assert alarm["DatapointsToAlarm"] == 3
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm["TreatMissingData"] == "notBreaching"
 
