@@ -656,3 +656,27 @@ def test_destination_name(world: World) -> None:
         "'x/y'",
         "1 to 64",
     )
+
+
+def test_a_construct_given_where_another_belongs_is_shown_by_its_path(world: World) -> None:
+    queue = sqs.Queue(world.stack, next(world.ids))
+    error = rejects(
+        lambda: world.pipe(role=queue),
+        "role",
+        f"<Queue {queue.node.path}>",
+        "must be an aws_iam.IRole",
+    )
+    assert "object at 0x" not in str(error)
+
+
+def test_an_imported_resource_given_where_another_belongs_is_shown_by_its_path(
+    world: World,
+) -> None:
+    imported = logs.LogGroup.from_log_group_name(world.stack, next(world.ids), "lg")
+    error = rejects(
+        lambda: world.pipe(role=imported),
+        "role",
+        f"<{imported.node.path}>",
+        "must be an aws_iam.IRole",
+    )
+    assert "InterfaceDynamicProxy" not in str(error)

@@ -68,9 +68,27 @@ def l1_of(construct: IConstruct) -> IConstruct | None:
 
 
 def show(value: object) -> str:
-    """A short printable form of a prop value for error messages."""
-    text = repr(value)
+    """A short printable form of a prop value for error messages: a construct (an imported
+    resource included) by its construct path, anything else as Python would write it."""
+    path = _construct_path(value)
+    text = repr(value) if path is None else f"<{_class_label(value)}{path}>"
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _class_label(value: object) -> str:
+    """``"Queue "`` for a user-facing class; nothing for jsii's proxies of imported resources."""
+    name = type(value).__name__
+    return "" if name.startswith("_") or name == "InterfaceDynamicProxy" else f"{name} "
+
+
+def _construct_path(value: object) -> str | None:
+    if isinstance(value, (str, bytes, int, float, bool, list, tuple, dict)) or value is None:
+        return None
+    try:
+        path = value.node.path  # type: ignore[attr-defined]
+    except Exception:  # not a construct
+        return None
+    return path if isinstance(path, str) and path else None
 
 
 class Checker:
