@@ -57,12 +57,28 @@ class Resources:
 
 
 @dataclass(frozen=True)
-class PipeConfig:
-    """Everything a pipe is built from, validated."""
+class PipeSettings:
+    """How a pipe reads its stream, retries, logs and alarms (a pipe's and a sync's alike)."""
 
     table: dynamodb.ITable
     facts: TableFacts
     stream_arn: str
+    max_retry_attempts: int
+    max_record_age_seconds: int
+    starting_position: StartingPosition
+    log_level: LogLevel
+    include_execution_data: bool
+    log_retention: logs.RetentionDays | None
+    pipe_name: str | None
+    create_alarms: bool
+    resources: Resources
+
+
+@dataclass(frozen=True)
+class PipeConfig:
+    """Everything a pipe is built from, validated."""
+
+    settings: PipeSettings
     destination: MomentoApiDestination
     operation: MomentoOperation
     cache_name: str
@@ -71,16 +87,7 @@ class PipeConfig:
     key: KeyInfo | None
     input_template: str | None
     query: Mapping[str, str]
-    max_retry_attempts: int
-    max_record_age_seconds: int
-    starting_position: StartingPosition
-    log_level: LogLevel
-    include_execution_data: bool
-    log_retention: logs.RetentionDays | None
-    pipe_name: str | None
     description: str
-    create_alarms: bool
-    resources: Resources
 
     @property
     def path_values(self) -> list[str]:
@@ -96,7 +103,18 @@ class PipeConfig:
 
 
 class DeliveryProps(Protocol):
-    """The props a pipe and a sync share: where failures go, logs and alarms."""
+    """The props a pipe and a sync share: the table, where failures go, logs and alarms."""
+
+    @property
+    def table(self) -> dynamodb.ITable: ...
+    @property
+    def starting_position(self) -> StartingPosition | str: ...
+    @property
+    def log_level(self) -> LogLevel | str: ...
+    @property
+    def pipe_name(self) -> str | None: ...
+    @property
+    def description(self) -> str | None: ...
 
     @property
     def dead_letter_queue(self) -> sqs.IQueue | None: ...
@@ -150,8 +168,6 @@ class PipeProps:
 
 def validate(props: PipeProps, check: Checker) -> PipeConfig:
     """Check every prop; return the config the build steps use."""
-    if not implements(props.table, "table_stream_arn"):
-        check.fail("table", props.table, "must be an aws_dynamodb.ITable with a stream")
     check.instance(
         "destination", props.destination, MomentoApiDestination, "a MomentoApiDestination"
     )
@@ -160,23 +176,8 @@ def validate(props: PipeProps, check: Checker) -> PipeConfig:
     events = check_event_names(check, props.event_names, operation)
     ttl_query = _check_ttl(check, operation, props.ttl, props.ttl_attribute, props.max_ttl)
     _check_value(props.value, operation, check)
-    record_age = check_delivery(props, check)
-    starting_position = check.member("starting_position", props.starting_position, StartingPosition)
-    log_level = check.member("log_level", props.log_level, LogLevel)
-    check_logging(props, log_level, check)
-    check.eventbridge_name("pipe_name", props.pipe_name)
-    check.description("description", props.description)
-    check_alarms(props, check)
-    resources = check_resources(props, check)
-
-    facts = read_table(props.table)
-    if facts.stream_arn is None:
-        check.fail(
-            "table",
-            props.table.node.path,
-            "has no stream; create it with stream=StreamViewType.NEW_AND_OLD_IMAGES "
-            "(dynamo_stream for TableV2) or import it with table_stream_arn",
-        )
+    settings = check_settings(props, check)
+    facts = settings.facts
     payload = props.value or default_payload(operation)
     key = _check_key_props(props, facts, operation, payload, check)
     input_template = _render(payload, key, operation, check)
@@ -187,9 +188,7 @@ def validate(props: PipeProps, check: Checker) -> PipeConfig:
         query["ttl_seconds"] = ttl_query
     _check_paths(input_template, props.ttl_attribute, query, events, facts, check)
     return PipeConfig(
-        table=props.table,
-        facts=facts,
-        stream_arn=facts.stream_arn,
+        settings=settings,
         destination=props.destination,
         operation=operation,
         cache_name=props.cache_name,
@@ -198,6 +197,35 @@ def validate(props: PipeProps, check: Checker) -> PipeConfig:
         key=key,
         input_template=input_template,
         query=query,
+        description=props.description
+        or f"DynamoDB stream to Momento: {operation.name} on cache {props.cache_name}",
+    )
+
+
+def check_settings(props: DeliveryProps, check: Checker) -> PipeSettings:
+    """The checks a pipe and a sync share, then the table's stream (read through jsii)."""
+    if not implements(props.table, "table_stream_arn"):
+        check.fail("table", props.table, "must be an aws_dynamodb.ITable with a stream")
+    record_age = check_delivery(props, check)
+    starting_position = check.member("starting_position", props.starting_position, StartingPosition)
+    log_level = check.member("log_level", props.log_level, LogLevel)
+    check_logging(props, log_level, check)
+    check.eventbridge_name("pipe_name", props.pipe_name)
+    check.description("description", props.description)
+    check_alarms(props, check)
+    resources = check_resources(props, check)
+    facts = read_table(props.table)
+    if facts.stream_arn is None:
+        check.fail(
+            "table",
+            props.table.node.path,
+            "has no stream; create it with stream=StreamViewType.NEW_AND_OLD_IMAGES "
+            "(dynamo_stream for TableV2) or import it with table_stream_arn",
+        )
+    return PipeSettings(
+        table=props.table,
+        facts=facts,
+        stream_arn=facts.stream_arn,
         max_retry_attempts=props.max_retry_attempts,
         max_record_age_seconds=record_age,
         starting_position=starting_position,
@@ -205,8 +233,6 @@ def validate(props: PipeProps, check: Checker) -> PipeConfig:
         include_execution_data=props.include_execution_data,
         log_retention=props.log_retention,
         pipe_name=props.pipe_name,
-        description=props.description
-        or f"DynamoDB stream to Momento: {operation.name} on cache {props.cache_name}",
         create_alarms=props.create_alarms,
         resources=resources,
     )

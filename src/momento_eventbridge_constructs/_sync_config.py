@@ -15,18 +15,15 @@ from aws_cdk import aws_sqs as sqs
 from ._pipe_config import (
     DEFAULT_MAX_TTL_SECONDS,
     DEFAULT_TTL_SECONDS,
-    Resources,
-    check_alarms,
-    check_delivery,
-    check_logging,
-    check_resources,
+    PipeSettings,
+    check_settings,
     seconds,
     show_duration,
 )
 from ._stream_record import check_record_paths
 from ._sync_definition import TtlRule
-from ._table import TableFacts, read_table
-from ._validation import Checker, implements
+from ._table import TableFacts
+from ._validation import Checker
 from .api_destination import check_endpoint
 from .connection import MomentoConnection
 from .enums import LogLevel, StartingPosition
@@ -71,9 +68,7 @@ class SyncProps:
 class SyncConfig:
     """Everything a sync is built from, validated."""
 
-    table: dynamodb.ITable
-    facts: TableFacts
-    stream_arn: str
+    settings: PipeSettings
     connection: MomentoConnection
     endpoint: str
     cache_name: str
@@ -83,22 +78,11 @@ class SyncConfig:
     body: tuple[tuple[str, str], ...]
     announcement: tuple[tuple[str, str], ...]
     ttl: TtlRule
-    max_retry_attempts: int
-    max_record_age_seconds: int
-    starting_position: StartingPosition
-    log_level: LogLevel
-    include_execution_data: bool
-    log_retention: logs.RetentionDays | None
-    pipe_name: str | None
     description: str
-    create_alarms: bool
-    resources: Resources
 
 
 def validate_sync(props: SyncProps, check: Checker) -> SyncConfig:
     """Check every prop; return the config the build steps use."""
-    if not implements(props.table, "table_stream_arn"):
-        check.fail("table", props.table, "must be an aws_dynamodb.ITable with a stream")
     check.instance("connection", props.connection, MomentoConnection, "a MomentoConnection")
     check_endpoint(check, props.endpoint)
     check.url_safe_name("cache_name", props.cache_name, "cache")
@@ -108,30 +92,12 @@ def validate_sync(props: SyncProps, check: Checker) -> SyncConfig:
     ttl = _check_ttl(check, props)
     if props.value is not None:
         check.instance("value", props.value, MomentoPayload, "a MomentoPayload")
-    record_age = check_delivery(props, check)
-    starting_position = check.member("starting_position", props.starting_position, StartingPosition)
-    log_level = check.member("log_level", props.log_level, LogLevel)
-    check_logging(props, log_level, check)
-    check.eventbridge_name("pipe_name", props.pipe_name)
-    check.description("description", props.description)
-    check_alarms(props, check)
-    resources = check_resources(props, check)
-
-    facts = read_table(props.table)
-    if facts.stream_arn is None:
-        check.fail(
-            "table",
-            props.table.node.path,
-            "has no stream; create it with stream=StreamViewType.NEW_AND_OLD_IMAGES "
-            "(dynamo_stream for TableV2) or import it with table_stream_arn",
-        )
-    keys = _check_keys(check, facts, props.key_attributes)
+    settings = check_settings(props, check)
+    keys = _check_keys(check, settings.facts, props.key_attributes)
     body = _body(check, props.value or MomentoPayload.new_image(), keys)
-    _check_new_image_reads(check, facts, body, ttl)
+    _check_new_image_reads(check, settings.facts, body, ttl)
     return SyncConfig(
-        table=props.table,
-        facts=facts,
-        stream_arn=facts.stream_arn,
+        settings=settings,
         connection=props.connection,
         endpoint=props.endpoint,
         cache_name=props.cache_name,
@@ -141,17 +107,8 @@ def validate_sync(props: SyncProps, check: Checker) -> SyncConfig:
         body=body,
         announcement=tuple(MomentoPayload.change_notice().fields(keys)),
         ttl=ttl,
-        max_retry_attempts=props.max_retry_attempts,
-        max_record_age_seconds=record_age,
-        starting_position=starting_position,
-        log_level=log_level,
-        include_execution_data=props.include_execution_data,
-        log_retention=props.log_retention,
-        pipe_name=props.pipe_name,
         description=props.description
         or f"DynamoDB stream to Momento, in order: cache {props.cache_name}",
-        create_alarms=props.create_alarms,
-        resources=resources,
     )
 
 

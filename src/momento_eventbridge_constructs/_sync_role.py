@@ -10,8 +10,12 @@ cw-logs.html#cloudwatch-iam-policy): they cannot be scoped to a log group.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from constructs import Construct
 
 from ._sync_definition import SyncDefinition
 
@@ -85,4 +89,28 @@ def invoke_http_statement(
         conditions={
             "StringEquals": {"states:HTTPEndpoint": endpoints, "states:HTTPMethod": methods}
         },
+    )
+
+
+def create_state_machine_role(
+    scope: Construct, statements: Sequence[iam.PolicyStatement]
+) -> iam.Role:
+    """A role only Step Functions state machines of this account and region may assume."""
+    stack = Stack.of(scope)
+    return iam.Role(
+        scope,
+        "StateMachineRole",
+        assumed_by=iam.ServicePrincipal(
+            "states.amazonaws.com",
+            conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {
+                    "aws:SourceArn": stack.format_arn(
+                        service="states", resource="stateMachine", resource_name="*"
+                    )
+                },
+            },
+        ),
+        description="Lets the state machine call Momento and park failed changes",
+        inline_policies={"ApplyToMomento": iam.PolicyDocument(statements=list(statements))},
     )

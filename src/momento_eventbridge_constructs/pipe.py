@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -13,12 +13,9 @@ from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ._dead_letter import create_dead_letter_queue, dead_letter_alarm
+from ._pipe_base import PipeBackedConstruct
 from ._pipe_config import DEFAULT_MAX_RETRY_ATTEMPTS, PipeConfig, PipeProps, validate
-from ._pipe_logs import log_configuration, pipe_log_group
-from ._pipe_metrics import failure_alarm, pipe_metric
-from ._pipe_role import attach_to_given_role, create_pipe_role, pipe_statements
-from ._readers import READER_WARNING_ID, StreamReaders
+from ._readers import READER_WARNING_ID
 from ._validation import Checker
 from .api_destination import MomentoApiDestination
 from .enums import LogLevel, StartingPosition, StreamEvent
@@ -28,58 +25,26 @@ from .payload import MomentoPayload
 __all__ = ["READER_WARNING_ID", "DynamoToMomentoPipe"]
 
 
-class DynamoToMomentoPipe(Construct):
+class DynamoToMomentoPipe(PipeBackedConstruct):
     """An EventBridge pipe that applies every change of a DynamoDB table to Momento.
 
-    The pipe reads the table's stream, lets through the chosen event names, and makes the
-    destination's Momento call once per record: ``CACHE_SET`` puts the item under its key with
-    a TTL, ``CACHE_DELETE`` evicts it, ``TOPIC_PUBLISH`` announces the change.
+        The pipe reads the table's stream, lets through the chosen event names, and makes the
+        destination's Momento call once per record: ``CACHE_SET`` puts the item under its key with
+        a TTL, ``CACHE_DELETE`` evicts it, ``TOPIC_PUBLISH`` announces the change.
 
-    Secure, lossless defaults: batch size 1 (API destinations do not batch); bounded retries
-    (5) and record age (1 hour); every record that still fails goes to an SQS dead-letter queue
-    (created with SSE, HTTPS-only access and 14-day retention unless given); a role trusted
-    only by pipes of this account and region, allowed exactly the stream, the destination, the
-    queue and the log group; logs at ERROR without payloads; alarms on the queue and on failed
-    executions.
+        Secure, lossless defaults: batch size 1 (API destinations do not batch); bounded retries
+        (5) and record age (1 hour); every record that still fails goes to an SQS dead-letter queue
+        (created with SSE, HTTPS-only access and 14-day retention unless given); a role trusted
+        only by pipes of this account and region, allowed exactly the stream, the destination, the
+        queue and the log group; logs at ERROR without payloads; alarms on the queue and on failed
+        executions.
 
-    Example::
+        Example::
 
-        DynamoToMomentoPipe(self, "CacheSet", table=table, destination=put,
-                            cache_name="weather")
-    """
+            DynamoToMomentoPipe(self, "CacheSet", table=table, destination=put,
+                                cache_name="weather")
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        table: dynamodb.ITable,
-        destination: MomentoApiDestination,
-        cache_name: str,
-        topic_name: str | None = None,
-        key_attribute: str | None = None,
-        key_type: dynamodb.AttributeType | None = None,
-        value: MomentoPayload | None = None,
-        ttl: Duration | None = None,
-        ttl_attribute: str | None = None,
-        max_ttl: Duration | None = None,
-        event_names: Sequence[StreamEvent | str] | None = None,
-        dead_letter_queue: sqs.IQueue | None = None,
-        max_retry_attempts: int = DEFAULT_MAX_RETRY_ATTEMPTS,
-        max_record_age: Duration | None = None,
-        starting_position: StartingPosition | str = StartingPosition.LATEST,
-        log_level: LogLevel | str = LogLevel.ERROR,
-        include_execution_data: bool = False,
-        log_group: logs.ILogGroup | None = None,
-        log_retention: logs.RetentionDays | None = None,
-        role: iam.IRole | None = None,
-        pipe_name: str | None = None,
-        description: str | None = None,
-        create_alarms: bool = True,
-        alarm_action: cloudwatch.IAlarmAction | None = None,
-    ) -> None:
-        """
-        Args:
+    Args:
             table: the source table; it must have a stream. Required.
             destination: the Momento call to make. Required.
             cache_name: the Momento cache (for topics: the cache that holds the topic).
@@ -134,7 +99,38 @@ class DynamoToMomentoPipe(Construct):
             create_alarms: create alarms on dead-letter queue messages and failed executions.
                 Default: True.
             alarm_action: an action (e.g. ``SnsAction``) for both alarms. Default: none.
-        """
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        table: dynamodb.ITable,
+        destination: MomentoApiDestination,
+        cache_name: str,
+        topic_name: str | None = None,
+        key_attribute: str | None = None,
+        key_type: dynamodb.AttributeType | None = None,
+        value: MomentoPayload | None = None,
+        ttl: Duration | None = None,
+        ttl_attribute: str | None = None,
+        max_ttl: Duration | None = None,
+        event_names: Sequence[StreamEvent | str] | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
+        max_retry_attempts: int = DEFAULT_MAX_RETRY_ATTEMPTS,
+        max_record_age: Duration | None = None,
+        starting_position: StartingPosition | str = StartingPosition.LATEST,
+        log_level: LogLevel | str = LogLevel.ERROR,
+        include_execution_data: bool = False,
+        log_group: logs.ILogGroup | None = None,
+        log_retention: logs.RetentionDays | None = None,
+        role: iam.IRole | None = None,
+        pipe_name: str | None = None,
+        description: str | None = None,
+        create_alarms: bool = True,
+        alarm_action: cloudwatch.IAlarmAction | None = None,
+    ) -> None:
         props = PipeProps(
             table=table,
             destination=destination,
@@ -164,20 +160,21 @@ class DynamoToMomentoPipe(Construct):
         config = validate(props, Checker(f"DynamoToMomentoPipe {id!r}"))
         super().__init__(scope, id)
         self._expose(config)
-        self._build_resources(config)
-        self.pipe: pipes.CfnPipe = self._build_pipe(config)
-        """The EventBridge pipe (L1); also ``node.default_child``."""
-        self.node.default_child = self.pipe
-        if self.policy is not None:
-            # Pipes checks its permissions when it is created: attach them first.
-            self.pipe.node.add_dependency(self.policy)
-        self._build_alarms(config)
-        StreamReaders.of(self).add(self, config.table, config.stream_arn)
-
-    # -- build steps ------------------------------------------------------------------------
+        settings = config.settings
+        self._build_delivery(settings)
+        self._bind_role(
+            settings,
+            iam.PolicyStatement(
+                sid="InvokeMomento",
+                actions=["events:InvokeApiDestination"],
+                resources=[config.destination.api_destination_arn_for_policy],
+            ),
+        )
+        self.pipe = self._build_pipe(config)
+        self._finish(settings, [])
 
     def _expose(self, config: PipeConfig) -> None:
-        self.table: dynamodb.ITable = config.table
+        self.table: dynamodb.ITable = config.settings.table
         """The source table."""
         self.destination: MomentoApiDestination = config.destination
         """The API destination the pipe calls."""
@@ -194,59 +191,15 @@ class DynamoToMomentoPipe(Construct):
         self.key_attribute: str | None = config.key.attribute if config.key else None
         """The attribute whose value is the Momento key (None when unused)."""
 
-    def _build_resources(self, config: PipeConfig) -> None:
-        given = config.resources
-        created_queue = given.dead_letter_queue is None
-        self.dead_letter_queue: sqs.IQueue = given.dead_letter_queue or create_dead_letter_queue(
-            self
-        )
-        """The dead-letter queue: records that still failed after the last retry."""
-        self._created_queue = created_queue
-        self.log_group: logs.ILogGroup | None = pipe_log_group(
-            self, config.log_level, given.log_group, config.log_retention
-        )
-        """The log group the pipe writes to (None when ``log_level`` is ``OFF``)."""
-        # Each ARN is a jsii property read (a round trip): read each once.
-        self._queue_arn = self.dead_letter_queue.queue_arn
-        self._log_group_arn = self.log_group.log_group_arn if self.log_group else None
-        statements = pipe_statements(
-            stream_arn=config.stream_arn,
-            target=iam.PolicyStatement(
-                sid="InvokeMomento",
-                actions=["events:InvokeApiDestination"],
-                resources=[config.destination.api_destination_arn_for_policy],
-            ),
-            queue_arn=self._queue_arn,
-            log_group_arn=self._log_group_arn,
-            table_key=config.facts.encryption_key,
-            # The queue created above uses SQS-managed encryption: no key to grant.
-            queue_key=None if created_queue else self.dead_letter_queue.encryption_master_key,
-        )
-        self.policy: iam.Policy | None = None
-        """The policy attached to a given role (None when the construct created the role)."""
-        if given.role is None:
-            self.role: iam.IRole = create_pipe_role(self, statements, config.pipe_name)
-            """The role the pipe assumes."""
-        else:
-            self.role = given.role
-            self.policy = attach_to_given_role(self, given.role, statements)
-
     def _build_pipe(self, config: PipeConfig) -> pipes.CfnPipe:
-        stream = pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
-            starting_position=config.starting_position.value,
-            batch_size=1,
-            maximum_retry_attempts=config.max_retry_attempts,
-            maximum_record_age_in_seconds=config.max_record_age_seconds,
-            dead_letter_config=pipes.CfnPipe.DeadLetterConfigProperty(arn=self._queue_arn),
-        )
         pattern = '{"eventName":[' + ",".join(f'"{e}"' for e in config.events) + "]}"
         return pipes.CfnPipe(
             self,
             "Pipe",
             role_arn=self.role.role_arn,
-            source=config.stream_arn,
+            source=config.settings.stream_arn,
             source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
-                dynamo_db_stream_parameters=stream,
+                dynamo_db_stream_parameters=self._stream_parameters(config.settings),
                 filter_criteria=pipes.CfnPipe.FilterCriteriaProperty(
                     filters=[pipes.CfnPipe.FilterProperty(pattern=pattern)]
                 ),
@@ -260,90 +213,7 @@ class DynamoToMomentoPipe(Construct):
                     header_parameters=config.headers,
                 ),
             ),
-            log_configuration=log_configuration(
-                config.log_level, self._log_group_arn, config.include_execution_data
-            ),
-            name=config.pipe_name,
+            log_configuration=self._log_configuration(config.settings),
+            name=config.settings.pipe_name,
             description=config.description,
         )
-
-    def _build_alarms(self, config: PipeConfig) -> None:
-        self.dead_letter_queue_alarm: cloudwatch.Alarm | None = None
-        """Alarm on any message in the dead-letter queue (None when alarms are off). One per
-        queue in the construct tree: pipes sharing a queue share it."""
-        self.failure_alarm: cloudwatch.Alarm | None = None
-        """Alarm on failed pipe executions (None when alarms are off)."""
-        if not config.create_alarms:
-            return
-        self.dead_letter_queue_alarm = dead_letter_alarm(
-            self, self.dead_letter_queue, created=self._created_queue
-        )
-        self.failure_alarm = failure_alarm(self, self.pipe_name)
-        action = config.resources.alarm_action
-        if action is not None:
-            self.failure_alarm.add_alarm_action(action)
-            self.dead_letter_queue_alarm.add_alarm_action(action)
-
-    # -- CDK conventions --------------------------------------------------------------------
-
-    @property
-    def pipe_name(self) -> str:
-        """The pipe's name (a token unless ``pipe_name`` was given)."""
-        return self.pipe.ref
-
-    @property
-    def pipe_arn(self) -> str:
-        """The pipe's ARN."""
-        return self.pipe.attr_arn
-
-    @property
-    def alarms(self) -> list[cloudwatch.Alarm]:
-        """The alarms on this pipe: dead letters, then failed executions (empty when off)."""
-        return [a for a in (self.dead_letter_queue_alarm, self.failure_alarm) if a is not None]
-
-    def metric(
-        self,
-        metric_name: str,
-        *,
-        statistic: str | None = None,
-        period: Duration | None = None,
-        label: str | None = None,
-        unit: cloudwatch.Unit | None = None,
-        color: str | None = None,
-        account: str | None = None,
-        region: str | None = None,
-        dimensions_map: Mapping[str, str] | None = None,
-    ) -> cloudwatch.Metric:
-        """A metric of this pipe in ``AWS/EventBridge/Pipes`` by ``PipeName``.
-
-        Names are those of the Pipes monitoring page (``Invocations``, ``ExecutionFailed``,
-        ``TargetStageDuration``, ...). Default statistic: Sum; default period: 5 minutes.
-        """
-        return pipe_metric(
-            self.pipe_name,
-            metric_name,
-            statistic=statistic,
-            period=period,
-            label=label,
-            unit=unit,
-            color=color,
-            account=account,
-            region=region,
-            dimensions_map=dimensions_map,
-        )
-
-    def metric_execution_failed(self, *, period: Duration | None = None) -> cloudwatch.Metric:
-        """Executions that failed (Sum), retried ones included."""
-        return self.metric("ExecutionFailed", period=period)
-
-    def metric_execution_throttled(self, *, period: Duration | None = None) -> cloudwatch.Metric:
-        """Executions that were throttled (Sum)."""
-        return self.metric("ExecutionThrottled", period=period)
-
-    def metric_execution_timeout(self, *, period: Duration | None = None) -> cloudwatch.Metric:
-        """Executions that timed out before completing (Sum)."""
-        return self.metric("ExecutionTimeout", period=period)
-
-    def metric_target_stage_failed(self, *, period: Duration | None = None) -> cloudwatch.Metric:
-        """Target stage executions (the Momento call) that failed (Sum)."""
-        return self.metric("TargetStageFailed", period=period)
