@@ -23,6 +23,7 @@ def pipe_statements(
 ) -> list[iam.PolicyStatement]:
     """Exactly what a pipe needs: read the stream, call its target, send dead letters, write
     its logs, and use the customer keys of the table and the queue when they have one."""
+    send, *encrypt = dead_letter_statements(queue_arn, queue_key)
     statements = [
         iam.PolicyStatement(
             sid="ReadTableStream",
@@ -35,9 +36,7 @@ def pipe_statements(
             resources=[stream_arn],
         ),
         target,
-        iam.PolicyStatement(
-            sid="SendToDeadLetterQueue", actions=["sqs:SendMessage"], resources=[queue_arn]
-        ),
+        send,
     ]
     if log_group_arn is not None:
         statements.append(
@@ -53,6 +52,17 @@ def pipe_statements(
                 sid="DecryptTableStream", actions=["kms:Decrypt"], resources=[table_key.key_arn]
             )
         )
+    statements.extend(encrypt)
+    return statements
+
+
+def dead_letter_statements(queue_arn: str, queue_key: kms.IKey | None) -> list[iam.PolicyStatement]:
+    """Send to the dead-letter queue: ``sqs:SendMessage`` only, and its customer key if any."""
+    statements = [
+        iam.PolicyStatement(
+            sid="SendToDeadLetterQueue", actions=["sqs:SendMessage"], resources=[queue_arn]
+        )
+    ]
     if queue_key is not None:
         statements.append(
             iam.PolicyStatement(

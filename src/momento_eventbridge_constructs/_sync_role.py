@@ -17,6 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from ._pipe_role import dead_letter_statements
 from ._sync_definition import SyncDefinition
 
 LOG_DELIVERY_ACTIONS = [
@@ -51,18 +52,8 @@ def state_machine_statements(
             actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
             resources=[connection_secret_arn],
         ),
-        iam.PolicyStatement(
-            sid="SendToDeadLetterQueue", actions=["sqs:SendMessage"], resources=[queue_arn]
-        ),
+        *dead_letter_statements(queue_arn, queue_key),
     ]
-    if queue_key is not None:
-        statements.append(
-            iam.PolicyStatement(
-                sid="EncryptDeadLetters",
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resources=[queue_key.key_arn],
-            )
-        )
     if logs:
         statements.append(
             iam.PolicyStatement(sid="DeliverLogs", actions=LOG_DELIVERY_ACTIONS, resources=["*"])

@@ -74,3 +74,16 @@ class BackgroundPoll:
         if self._thread.is_alive() or self.result is None:
             raise AssertionError("the long poll did not answer")
         return self.result
+
+
+def cached(lp: Any, key: str, cache: str) -> Any:
+    """The JSON value a running LocalPipeline's Momento holds under ``key`` (None: a miss)."""
+    value = lp.momento.get(cache, key)
+    return None if value is None else json.loads(value)
+
+
+def local_server(lp: Any) -> LocalMomentoServer:
+    """The local Momento server of a running LocalPipeline."""
+    server = lp.momento_server
+    assert server is not None
+    return server  # type: ignore[no-any-return]

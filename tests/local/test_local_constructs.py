@@ -20,6 +20,8 @@ from momento_eventbridge_constructs import DynamoToMomentoPipe, MomentoOperation
 from momento_eventbridge_constructs.local import LocalMomentoServer, LocalPipeline
 
 from .._support import ENV, destinations, load_example
+from ._momento import cached as cached_value
+from ._momento import local_server
 
 CACHE = "momento-eventbridge-cache"
 TOPIC = "momento-eventbridge-topic"
@@ -94,13 +96,10 @@ def put_weather(lp: LocalPipeline, location: str, max_temp: int, ttl: int = 120)
 
 
 def cached(lp: LocalPipeline, key: str, cache: str = CACHE) -> Any:
-    value = lp.momento.get(cache, key)
-    return None if value is None else json.loads(value)
+    return cached_value(lp, key, cache)
 
 
-def server(lp: LocalPipeline) -> Any:
-    assert lp.momento_server is not None
-    return lp.momento_server
+server = local_server
 
 
 def test_example_puts_updates_evicts_and_announces(weather: LocalPipeline) -> None:

@@ -21,6 +21,8 @@ from momento_eventbridge_constructs import DynamoToMomentoSync, MomentoOperation
 from momento_eventbridge_constructs.local import LocalPipeline
 
 from .._support import ENDPOINT, ENV, destinations
+from ._momento import cached as cached_value
+from ._momento import local_server
 
 pytestmark = pytest.mark.slow
 
@@ -106,13 +108,10 @@ def delete_reading(lp: LocalPipeline, station: str, day: int) -> None:
 
 
 def cached(lp: LocalPipeline, key: str, cache: str = CACHE) -> Any:
-    value = lp.momento.get(cache, key)
-    return None if value is None else json.loads(value)
+    return cached_value(lp, key, cache)
 
 
-def server(lp: LocalPipeline) -> Any:
-    assert lp.momento_server is not None
-    return lp.momento_server
+server = local_server
 
 
 def test_composite_keys_bodies_and_epoch_ttl(lp: LocalPipeline) -> None:
