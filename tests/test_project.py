@@ -156,3 +156,44 @@ def test_declared_minimum_aws_cdk_lib_synthesizes_the_example(tmp_path: Path) ->
     types = [resource["Type"] for resource in template["Resources"].values()]
     assert types.count("AWS::Pipes::Pipe") == 3
     assert types.count("AWS::Events::ApiDestination") == 3
+
+
+_MUTATORS = {"append", "extend", "add", "setdefault", "update", "pop", "clear", "insert"}
+
+
+def _module_registries(path: Path) -> list[str]:
+    """Module-level names that the module's own code mutates: registries in disguise."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    globals_ = {
+        target.id
+        for node in tree.body
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    }
+    mutated = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Global):
+            mutated.update(node.names)
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                    mutated.add(target.value.id)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _MUTATORS
+            and isinstance(node.func.value, ast.Name)
+        ):
+            mutated.add(node.func.value.id)
+    return sorted(f"{path.name}:{name}" for name in globals_ & mutated)
+
+
+def test_construct_modules_keep_no_state_in_module_globals() -> None:
+    """State belongs in the construct tree (an app-level construct), never in a module."""
+    package = ROOT / "src" / "momento_eventbridge_constructs"
+    found = [name for path in sorted(package.glob("*.py")) for name in _module_registries(path)]
+    assert found == []

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
+from constructs import Construct
 
 # aws_dynamodb.AttributeType member name -> type descriptor in stream records.
 ATTRIBUTE_TYPE_CODES = {"STRING": "S", "NUMBER": "N", "BINARY": "B"}
@@ -31,21 +30,35 @@ class TableFacts:
     encryption_key: kms.IKey | None
 
 
-# One read per table object: the pipes of a table (usually three) share it. The facts do not
-# change after the table is constructed (stream, key schema and encryption are constructor
-# props), and reading them costs about ten jsii round trips.
-_FACTS: weakref.WeakKeyDictionary[dynamodb.ITable, TableFacts] = weakref.WeakKeyDictionary()
+class _TableFacts(Construct):
+    """Facts already read, one entry per table object, kept at the root of the app.
+
+    The pipes of a table (usually three) share one read: the facts do not change after the
+    table is constructed (stream, key schema and encryption are constructor props), and reading
+    them costs about ten jsii round trips.
+    """
+
+    ID = "MomentoEventBridgeConstructsTableFacts"
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self.known: list[tuple[dynamodb.ITable, TableFacts]] = []
+
+    @classmethod
+    def of(cls, table: dynamodb.ITable) -> _TableFacts:
+        root = table.node.root
+        found = root.node.try_find_child(cls.ID)
+        return found if isinstance(found, cls) else cls(cast(Construct, root), cls.ID)
 
 
 def read_table(table: dynamodb.ITable) -> TableFacts:
-    """:func:`read_table_uncached`, once per table object."""
-    try:
-        return _FACTS[table]
-    except (KeyError, TypeError):  # TypeError: an object that cannot be weakly referenced
-        pass
+    """:func:`read_table_uncached`, once per table object in an app."""
+    cache = _TableFacts.of(table)
+    for known, facts in cache.known:
+        if known is table:
+            return facts
     facts = read_table_uncached(table)
-    with contextlib.suppress(TypeError):
-        _FACTS[table] = facts
+    cache.known.append((table, facts))
     return facts
 
 
