@@ -147,7 +147,12 @@ def test_declared_minimum_aws_cdk_lib_synthesizes_the_example(tmp_path: Path) ->
     assert f"aws-cdk-lib {floor}" in " ".join(venv.installed().split())
     outdir = tmp_path / "cdk.out"
     # jsii runs on this suite's Node.js (JSII_NODE, set by conftest), not the machine's.
-    venv.run(str(venv.python), str(ROOT / "examples/weather/app.py"), CDK_OUTDIR=str(outdir))
+    venv.run(
+        str(venv.python),
+        "-m",
+        "momento_eventbridge_constructs.examples.weather",
+        CDK_OUTDIR=str(outdir),
+    )
     template = json.loads((outdir / "WeatherStack.template.json").read_text())
     types = [resource["Type"] for resource in template["Resources"].values()]
     assert types.count("AWS::Pipes::Pipe") == 3

@@ -32,8 +32,9 @@ from momento_eventbridge_constructs import (
     MomentoPayload,
 )
 from momento_eventbridge_constructs._nag import DEAD_LETTER_QUEUE_RULES
+from momento_eventbridge_constructs.examples import weather as weather_example
 
-from .._support import ENDPOINT, ENV, destinations, load_example, template_of, weather_table
+from .._support import ENDPOINT, ENV, destinations, template_of, weather_table
 from ._checks import (
     USER_DEAD_LETTER_QUEUE_RULES,
     Violation,
@@ -243,7 +244,7 @@ class Synthesized:
         self.app = cdk.App()
         for scenario in SCENARIOS:
             scenario(self.app)
-        load_example().build_app(self.app)
+        weather_example.build_app(self.app)
         self.nag = nag_by_stack(self.app)
         self.assembly = self.app.synth()
 
