@@ -19,7 +19,7 @@ endif
 .PHONY: help uv setup synth demo test lint typecheck projen clean
 
 help:
-	@echo "make demo    synthesize the weather example and run it locally (no AWS, no Momento)"
+	@echo "make demo    run the bundled weather example locally (no AWS, no Momento)"
 	@echo "make synth   synthesize the weather example into examples/weather/cdk.out"
 	@echo "make test    run lint, type checks and the test suite"
 	@echo "make projen  regenerate pyproject.toml and the projen files from .projenrc.py"
@@ -35,8 +35,8 @@ synth: setup
 	cd examples/weather && $(VENV)/bin/python app.py
 	@echo "Synthesized: examples/weather/cdk.out/WeatherStack.template.json"
 
-demo: synth
-	$(VENV)/bin/momento-eventbridge-constructs demo examples/weather/cdk.out
+demo: setup
+	$(VENV)/bin/momento-eventbridge-constructs demo
 
 lint: setup
 	$(VENV)/bin/ruff check src tests examples benchmarks
