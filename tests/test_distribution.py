@@ -74,6 +74,7 @@ def test_sdist_holds_the_sources_readme_changelog_and_license(
 
 def test_metadata_says_what_pypi_shows(distributions: Distributions) -> None:
     meta = wheel_metadata(distributions.wheel)
+    assert meta["Metadata-Version"] == "2.4"  # what twine before 7.0 and its users accept
     assert (meta["Name"], meta["Version"]) == (NAME, project_version())
     assert meta["Summary"].startswith("AWS CDK constructs that keep a Momento cache")
     assert meta["Requires-Python"] == ">=3.10"
@@ -90,7 +91,7 @@ def test_metadata_says_what_pypi_shows(distributions: Distributions) -> None:
     assert meta.get_all("Provides-Extra") == ["local"]
     requires = meta.get_all("Requires-Dist")
     assert "aws-cdk-lib<3,>=2.205.0" in requires
-    assert "moto[server]>=5.1; extra == 'local'" in requires
+    assert "moto[server]>=5.2.5; extra == 'local'" in requires
 
 
 def test_classifiers_are_known_to_pypi_and_match_the_supported_pythons(
