@@ -16,13 +16,16 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 
-.PHONY: help uv setup synth demo test lint typecheck projen clean
+.PHONY: help uv setup synth demo test pytest lint typecheck projen dist release-check \
+	test-lowest clean
 
 help:
-	@echo "make demo    synthesize the weather example and run it locally (no AWS, no Momento)"
+	@echo "make demo    run the bundled weather example locally (no AWS, no Momento)"
 	@echo "make synth   synthesize the weather example into examples/weather/cdk.out"
 	@echo "make test    run lint, type checks and the test suite"
-	@echo "make projen  regenerate pyproject.toml and the projen files from .projenrc.py"
+	@echo "make projen  regenerate pyproject.toml, the workflows and the projen files"
+	@echo "make release-check [TAG=vX.Y.Z]  build dist/ and check it as the release does"
+	@echo "make test-lowest  the test suite on the lowest declared versions (.venv-lowest)"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -35,21 +38,37 @@ synth: setup
 	cd examples/weather && $(VENV)/bin/python app.py
 	@echo "Synthesized: examples/weather/cdk.out/WeatherStack.template.json"
 
-demo: synth
-	$(VENV)/bin/momento-eventbridge-constructs demo examples/weather/cdk.out
+demo: setup
+	$(VENV)/bin/momento-eventbridge-constructs demo
+
+LINTED := src tests examples benchmarks scripts .projenrc.py
 
 lint: setup
-	$(VENV)/bin/ruff check src tests examples benchmarks
-	$(VENV)/bin/ruff format --check src tests examples benchmarks
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/actionlint
+	$(VENV)/bin/shellcheck scripts/install-cdk-cli scripts/test_lowest.sh
 
 typecheck: setup
 	$(VENV)/bin/mypy
 
-test: lint typecheck
+pytest: setup
 	$(VENV)/bin/pytest
+
+test: lint typecheck pytest
+
+dist: setup
+	rm -rf dist
+	$(UV) build --out-dir dist
+
+release-check: dist
+	$(VENV)/bin/python scripts/release_check.py dist $${TAG:+--tag "$$TAG"}
+
+test-lowest: uv
+	scripts/test_lowest.sh
 
 projen: setup
 	PROJEN_DISABLE_POST=1 $(VENV)/bin/python .projenrc.py
 
 clean:
-	rm -rf .venv dist examples/weather/cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-lowest dist examples/weather/cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -14,10 +14,6 @@ For N = 1 both layouts are exactly the weather example (``WeatherStack``).
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "weather" / "app.py"
 
 LAYOUTS = ("per-stack", "one-stack")
 REGION = "us-west-2"

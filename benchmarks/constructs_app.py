@@ -11,9 +11,7 @@ destinations (for N = 1 it is ``WeatherStack`` itself).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
-from types import ModuleType
 from typing import Any
 
 import aws_cdk as cdk
@@ -22,21 +20,8 @@ from constructs import Construct
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 import _common as common
 
-from momento_eventbridge_constructs import (
-    MomentoEndpoint,
-)
-
-
-def load_example() -> ModuleType:
-    """examples/weather/app.py as a module (it is a script, not a package)."""
-    spec = importlib.util.spec_from_file_location("weather_example_app", common.EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-weather = load_example()
+from momento_eventbridge_constructs import MomentoEndpoint
+from momento_eventbridge_constructs.examples import weather
 
 
 class ManyTablesStack(cdk.Stack):

@@ -41,7 +41,7 @@ def _profile(app_name: str, n: int, layout: str) -> dict[str, object]:
     seconds: Counter[str] = Counter()
     original = jsii_process._NodeProcess.send
     package = os.sep + "momento_eventbridge_constructs" + os.sep
-    app_files = ("handwritten.py", "constructs_app.py", os.path.join("weather", "app.py"))
+    app_files = ("handwritten.py", "constructs_app.py")
 
     def site() -> str:
         frame = sys._getframe(2)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import functools
-import importlib.util
 import itertools
 import json
 from pathlib import Path
@@ -27,16 +25,6 @@ ENV = cdk.Environment(account="123456789012", region="us-west-2")
 ENDPOINT = MomentoEndpoint.for_region("us-west-2")
 
 Template = dict[str, Any]
-
-
-@functools.cache
-def load_example() -> Any:
-    """examples/weather/app.py as a module (the example is an app, not a package)."""
-    spec = importlib.util.spec_from_file_location("weather_app", ROOT / "examples/weather/app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def mask(template: Template) -> Template:

@@ -14,7 +14,7 @@ import pytest
 
 import momento_eventbridge_constructs
 
-from ._support import ROOT
+from ._packaging import ROOT, CleanVenv, tracked_files
 
 PUBLIC_API = {
     "DynamoToMomentoPipe",
@@ -29,13 +29,6 @@ PUBLIC_API = {
     "LogLevel",
     "StreamEvent",
 }
-
-
-def tracked_files() -> list[str]:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout
-    return [name for name in listed.split("\0") if name]
 
 
 def projen_outputs() -> list[str]:
@@ -88,52 +81,6 @@ def test_projen_regenerates_the_committed_files_byte_for_byte(tmp_path: Path) ->
         )
 
 
-class CleanVenv:
-    """A new virtual environment beside the suite's, managed with uv."""
-
-    def __init__(self, path: Path) -> None:
-        uv = shutil.which("uv")
-        self.uv = [uv] if uv else [sys.executable, "-m", "uv"]
-        self.env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-        self.env.pop("VIRTUAL_ENV", None)
-        self.python = path / "bin" / "python"
-        self.run(*self.uv, "venv", "-q", "--python", sys.executable, str(path), timeout=120)
-
-    def run(self, *command: str, timeout: float = 900, **env: str) -> str:
-        return subprocess.run(
-            command,
-            check=True,
-            capture_output=True,
-            text=True,
-            env={**self.env, **env},
-            timeout=timeout,
-        ).stdout
-
-    def install(self, *requirements: str) -> None:
-        self.run(*self.uv, "pip", "install", "-q", "--python", str(self.python), *requirements)
-
-    def installed(self) -> str:
-        return self.run(*self.uv, "pip", "list", "--python", str(self.python))
-
-
-@pytest.mark.slow
-def test_wheel_installs_into_a_clean_venv_with_py_typed(tmp_path: Path) -> None:
-    venv = CleanVenv(tmp_path / "venv")
-    dist = tmp_path / "dist"
-    venv.run(*venv.uv, "build", "--wheel", "--out-dir", str(dist), str(ROOT))
-    (wheel,) = dist.glob("momento_eventbridge_constructs-*.whl")
-    venv.install(str(wheel))
-    probe = (
-        "import importlib.resources as r, json, momento_eventbridge_constructs as m; "
-        "print(json.dumps({'typed': r.files(m).joinpath('py.typed').is_file(), "
-        "'api': sorted(m.__all__), 'version': m.__version__}))"
-    )
-    result = json.loads(venv.run(str(venv.python), "-c", probe).strip().splitlines()[-1])
-    assert result == {"typed": True, "api": sorted(PUBLIC_API), "version": "0.1.0"}
-    installed = venv.installed()
-    assert "moto" not in installed and "boto3" not in installed  # the local extra stays out
-
-
 def declared_floor(package: str) -> str:
     """The lower bound of a runtime dependency as pyproject.toml declares it."""
     text = (ROOT / "pyproject.toml").read_text()
@@ -151,7 +98,12 @@ def test_declared_minimum_aws_cdk_lib_synthesizes_the_example(tmp_path: Path) ->
     assert f"aws-cdk-lib {floor}" in " ".join(venv.installed().split())
     outdir = tmp_path / "cdk.out"
     # jsii runs on this suite's Node.js (JSII_NODE, set by conftest), not the machine's.
-    venv.run(str(venv.python), str(ROOT / "examples/weather/app.py"), CDK_OUTDIR=str(outdir))
+    venv.run(
+        str(venv.python),
+        "-m",
+        "momento_eventbridge_constructs.examples.weather",
+        CDK_OUTDIR=str(outdir),
+    )
     template = json.loads((outdir / "WeatherStack.template.json").read_text())
     types = [resource["Type"] for resource in template["Resources"].values()]
     assert types.count("AWS::Pipes::Pipe") == 3

@@ -20,12 +20,12 @@ from momento_eventbridge_constructs import (
     MomentoOperation,
     MomentoPayload,
 )
+from momento_eventbridge_constructs.examples.weather import WeatherStack
 
 from ._support import (
     ENV,
     Template,
     destinations,
-    load_example,
     logical_id,
     only,
     resources,
@@ -174,9 +174,8 @@ def synthesized() -> tuple[cdk.cx_api.CloudAssembly, dict[str, Exposed]]:
         exposed[name] = {}
         build(cdk.Stack(app, name, env=ENV), exposed[name])
     # Two copies of the example stack in one app: no physical name may collide.
-    example = load_example()
     for copy in ("WeatherA", "WeatherB"):
-        example.WeatherStack(
+        WeatherStack(
             app,
             copy,
             api_key_secret_name="key",

@@ -4,6 +4,10 @@ every default and security rule. Synthesized once for the module."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -13,7 +17,9 @@ from aws_cdk.assertions import Template as CdkTemplate
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from ._support import Template, load_example, logical_id, mask, only, resources, warnings
+from momento_eventbridge_constructs.examples import weather
+
+from ._support import ROOT, Template, logical_id, mask, only, resources, warnings
 
 CACHE = "momento-eventbridge-cache"
 TOPIC = "momento-eventbridge-topic"
@@ -23,7 +29,7 @@ STACK = "WeatherStack"
 @pytest.fixture(scope="module")
 def assembly() -> cdk.cx_api.CloudAssembly:
     app = cdk.App(context={"region": "us-west-2", "aws:cdk:enable-path-metadata": True})
-    return load_example().build_app(app).synth()
+    return weather.build_app(app).synth()
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +55,42 @@ def pipe(template: Template, name: str) -> dict[str, Any]:
 
 def test_full_template_snapshot(template: Template, snapshot_json: SnapshotAssertion) -> None:
     assert mask(template) == snapshot_json
+
+
+@pytest.mark.slow
+def test_the_module_and_the_repository_app_synthesize_the_same_template(
+    template: Template, tmp_path: Path
+) -> None:
+    """``python -m ...examples.weather`` writes ./cdk.out (or $CDK_OUTDIR); app.py agrees."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("CDK_OUTDIR", "CDK_DEFAULT_REGION", "CDK_DEFAULT_ACCOUNT")
+    }
+    env["CDK_CONTEXT_JSON"] = json.dumps({"aws:cdk:enable-path-metadata": True})
+    module_dir = tmp_path / "module"
+    module_dir.mkdir()
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "momento_eventbridge_constructs.examples.weather"],
+            cwd=module_dir,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "examples/weather/app.py")],
+            cwd=tmp_path,
+            env={**env, "CDK_OUTDIR": str(tmp_path / "app.out")},
+        ),
+    ]
+    module_stderr = runs[0].communicate(timeout=300)[1]
+    runs[1].communicate(timeout=300)
+    assert [run.returncode for run in runs] == [0, 0], module_stderr
+    assert "Synthesized WeatherStack into cdk.out" in module_stderr
+    for outdir in (module_dir / "cdk.out", tmp_path / "app.out"):
+        written = json.loads((outdir / f"{STACK}.template.json").read_text())
+        assert mask(written) == mask(template), outdir
 
 
 def test_resource_inventory(cdk_template: CdkTemplate) -> None:

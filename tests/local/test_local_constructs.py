@@ -17,9 +17,10 @@ import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 
 from momento_eventbridge_constructs import DynamoToMomentoPipe, MomentoOperation, MomentoPayload
+from momento_eventbridge_constructs.examples import weather as weather_example
 from momento_eventbridge_constructs.local import LocalMomentoServer, LocalPipeline
 
-from .._support import ENV, destinations, load_example
+from .._support import ENV, destinations
 from ._momento import cached as cached_value
 from ._momento import local_server
 
@@ -64,7 +65,7 @@ def scenario(app: cdk.App) -> None:
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outdir = tmp_path_factory.mktemp("constructs") / "cdk.out"
     app = cdk.App(outdir=str(outdir), context={"region": "us-west-2"})
-    load_example().build_app(app)
+    weather_example.build_app(app)
     scenario(app)
     app.synth()
     return outdir

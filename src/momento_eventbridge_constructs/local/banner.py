@@ -1,0 +1,70 @@
+"""The start banner: where each pipe's calls go here, and where they go once deployed."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, TextIO
+from urllib.parse import quote, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from .runtime import LocalPipeline, PipeSpec
+
+__all__ = ["call_path", "print_banner"]
+
+
+def call_path(spec: PipeSpec) -> list[str]:
+    """The segments of the path a pipe calls, each ``*`` of its endpoint filled in order.
+
+    ``/cache/*`` with ``PathParameterValues`` ``["weather"]`` is ``["cache", "weather"]``.
+    """
+    values = iter(spec.path_parameter_values)
+    segments = [unquote(part) for part in urlsplit(spec.destination.endpoint).path.split("/")]
+    return [next(values, "*") if part == "*" else part for part in segments if part]
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _path(spec: PipeSpec) -> str:
+    return "".join("/" + quote(part, safe="") for part in call_path(spec))
+
+
+def _momento_lines(lp: LocalPipeline) -> list[str]:
+    deployed = sorted({_origin(spec.destination.endpoint) for spec in lp.pipes})
+    beside = f"  (deployed: {', '.join(deployed)})" if deployed else ""
+    if lp.momento_server is None:
+        return [f"Momento calls go to real Momento: {lp.momento_endpoint}{beside}"]
+    return [
+        f"Momento calls go to the local Momento server: {lp.momento_endpoint}{beside}",
+        f"  caches: {', '.join(lp.momento_server.caches) or 'none'}",
+        f"  local API key: {lp.momento_server.api_key}",
+    ]
+
+
+def _pipe_lines(lp: LocalPipeline) -> list[str]:
+    lines: list[str] = []
+    for spec in lp.pipes:
+        method = spec.destination.http_method
+        deployed = _origin(spec.destination.endpoint) + _path(spec)
+        filters = ", ".join(json.dumps(f.source) for f in spec.filters) or "none"
+        lines += [
+            f"Pipe {spec.name}: {method} {lp.momento_endpoint}{_path(spec)}",
+            f"  deployed: {method} {deployed}",
+            f"  filters: {filters}",
+        ]
+    lines += [f"Pipe {logical_id} not run: {why}" for logical_id, why in lp.skipped_pipes.items()]
+    return lines
+
+
+def print_banner(lp: LocalPipeline, out: TextIO) -> None:
+    """Local AWS, Momento, the tables and every pipe's call, local and deployed."""
+    meta = lp.dynamodb.meta
+    lines = [f"Local AWS (moto): {meta.endpoint_url}  region {meta.region_name}"]
+    lines += _momento_lines(lp)
+    tables = sorted({spec.table_logical_id for spec in lp.pipes})
+    lines += [f"Table {logical_id}: {lp.table_name(logical_id)}" for logical_id in tables]
+    lines += _pipe_lines(lp)
+    out.write("".join(line + "\n" for line in lines))
+    out.flush()
