@@ -21,6 +21,22 @@ from momento_eventbridge_constructs import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+# The public API contract (shared/design/api.md): exactly these names, no more.
+PUBLIC_API = frozenset(
+    {
+        "DynamoToMomentoPipe",
+        "DynamoToMomentoSync",
+        "MomentoApiDestination",
+        "MomentoConnection",
+        "MomentoConstructError",
+        "MomentoEndpoint",
+        "MomentoOperation",
+        "MomentoPayload",
+        "StartingPosition",
+        "LogLevel",
+        "StreamEvent",
+    }
+)
 ENV = cdk.Environment(account="123456789012", region="us-west-2")
 ENDPOINT = MomentoEndpoint.for_region("us-west-2")
 

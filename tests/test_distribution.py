@@ -17,20 +17,13 @@ import pytest
 from trove_classifiers import classifiers as known_classifiers
 
 from ._packaging import ROOT, CleanVenv, Distributions, project_version, tracked_files
+from ._support import PUBLIC_API as CONTRACT
 
 pytestmark = pytest.mark.slow  # building takes a while
 
 MODULE = "momento_eventbridge_constructs"
 NAME = "momento-eventbridge-constructs"
-PUBLIC_API = [
-    "DynamoToMomentoPipe",
-    "MomentoApiDestination",
-    "MomentoConnection",
-    "MomentoConstructError",
-    "MomentoEndpoint",
-    "MomentoOperation",
-    "MomentoPayload",
-]
+PUBLIC_API = sorted(CONTRACT)
 REPOSITORY = "https://github.com/momento-eventbridge-constructs/momento-eventbridge-constructs"
 
 

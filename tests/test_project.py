@@ -15,20 +15,7 @@ import pytest
 import momento_eventbridge_constructs
 
 from ._packaging import ROOT, CleanVenv, tracked_files
-
-PUBLIC_API = {
-    "DynamoToMomentoPipe",
-    "DynamoToMomentoSync",
-    "MomentoApiDestination",
-    "MomentoConnection",
-    "MomentoConstructError",
-    "MomentoEndpoint",
-    "MomentoOperation",
-    "MomentoPayload",
-    "StartingPosition",
-    "LogLevel",
-    "StreamEvent",
-}
+from ._support import PUBLIC_API
 
 
 def projen_outputs() -> list[str]:

@@ -87,10 +87,12 @@ def test_the_module_and_the_repository_app_synthesize_the_same_template(
     module_stderr = runs[0].communicate(timeout=300)[1]
     runs[1].communicate(timeout=300)
     assert [run.returncode for run in runs] == [0, 0], module_stderr
-    assert "Synthesized WeatherStack into cdk.out" in module_stderr
+    assert "Synthesized WeatherStack, WeatherSyncStack into cdk.out" in module_stderr
     for outdir in (module_dir / "cdk.out", tmp_path / "app.out"):
         written = json.loads((outdir / f"{STACK}.template.json").read_text())
         assert mask(written) == mask(template), outdir
+    # Both designs of the example are written: three pipes, and one ordered reader.
+    assert (module_dir / "cdk.out" / "WeatherSyncStack.template.json").exists()
 
 
 def test_resource_inventory(cdk_template: CdkTemplate) -> None:
@@ -362,3 +364,18 @@ def test_nothing_secret_like_is_emitted(template: Template) -> None:
     assert "NoEcho" not in rendered
     for resource in resources(template, "AWS::Events::Connection").values():
         assert "ApiKeyValue" in json.dumps(resource)
+
+
+def test_the_sync_stack_caches_the_same_table_design_through_one_reader(
+    assembly: cdk.cx_api.CloudAssembly, template: Template
+) -> None:
+    sync = assembly.get_stack_by_name("WeatherSyncStack").template
+    (table,) = resources(sync, "AWS::DynamoDB::Table").values()
+    (three_pipes_table,) = resources(template, "AWS::DynamoDB::Table").values()
+    assert table["Properties"] == three_pipes_table["Properties"]
+    assert len(resources(sync, "AWS::Pipes::Pipe")) == 1
+    (machine,) = resources(sync, "AWS::StepFunctions::StateMachine").values()
+    definition = json.dumps(machine["Properties"]["DefinitionString"])
+    for part in (CACHE, TOPIC, "ttl_seconds", "MaxTemp", "ChancesOfPrecipitation"):
+        assert part in definition, part
+    assert [w for w in warnings(assembly, "WeatherSyncStack") if "pipes read" in w[1]] == []

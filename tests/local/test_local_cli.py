@@ -181,6 +181,18 @@ def test_demo_without_cdk_out_synthesizes_the_bundled_example_in_a_temporary_dir
     assert list(temporary.iterdir()) == []  # the synthesized example is removed afterwards
 
 
+@pytest.mark.slow
+def test_demo_runs_the_sync_stack_of_the_bundled_example(
+    _in_an_empty_directory: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--stack", "WeatherSyncStack"]) == 0
+    out = capsys.readouterr().out
+    assert "starts state machine" in out
+    assert "Weather demo: table WeatherSyncStack-WeatherTable" in out
+    for expected in ("ok   San Francisco evicted", "Demo finished: every expectation met."):
+        assert expected in out, expected
+
+
 def test_demo_fails_when_an_expectation_is_not_met(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -205,7 +217,7 @@ def test_demo_refuses_a_stack_that_is_not_the_weather_example_before_starting(
     error = captured.err
     assert error.startswith("error: stack Orders is not the weather example")
     assert "a table keyed by Location (string) with a stream" in error
-    assert "a pipe from that stream that puts items into a Momento cache (PUT /cache/*)" in error
+    assert "a pipe from that stream that puts items into a Momento cache (PUT /cache/*" in error
     assert "Found: table Table (key OrderId: S)." in error
 
 
@@ -356,7 +368,7 @@ def test_help_lists_the_commands_and_the_exit_statuses(
                 "Without CDK_OUT, the weather example bundled with the package is synthesized",
                 "for any other stack the demo refuses before writing anything",
                 "default: synthesize the bundled one",
-                "WeatherStack for the bundled example",
+                "for the bundled example WeatherStack, or WeatherSyncStack",
             ],
         ),
         (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, TextIO
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from .runtime import LocalPipeline, PipeSpec
@@ -27,12 +27,8 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _path(spec: PipeSpec) -> str:
-    return "".join("/" + quote(part, safe="") for part in call_path(spec))
-
-
 def _momento_lines(lp: LocalPipeline) -> list[str]:
-    deployed = sorted({_origin(spec.destination.endpoint) for spec in lp.pipes})
+    deployed = sorted({_origin(url) for spec in lp.pipes for _, url in spec.calls()})
     beside = f"  (deployed: {', '.join(deployed)})" if deployed else ""
     if lp.momento_server is None:
         return [f"Momento calls go to real Momento: {lp.momento_endpoint}{beside}"]
@@ -46,14 +42,16 @@ def _momento_lines(lp: LocalPipeline) -> list[str]:
 def _pipe_lines(lp: LocalPipeline) -> list[str]:
     lines: list[str] = []
     for spec in lp.pipes:
-        method = spec.destination.http_method
-        deployed = _origin(spec.destination.endpoint) + _path(spec)
         filters = ", ".join(json.dumps(f.source) for f in spec.filters) or "none"
-        lines += [
-            f"Pipe {spec.name}: {method} {lp.momento_endpoint}{_path(spec)}",
-            f"  deployed: {method} {deployed}",
-            f"  filters: {filters}",
-        ]
+        if spec.state_machine is not None:
+            lines.append(f"Pipe {spec.name}: starts state machine {spec.state_machine.arn}")
+        lead = "  " if spec.state_machine is not None else f"Pipe {spec.name}: "
+        for method, url in spec.calls():
+            lines += [
+                f"{lead}{method} {lp.momento_endpoint}{urlsplit(url).path}",
+                f"  deployed: {method} {url}",
+            ]
+        lines.append(f"  filters: {filters}")
     lines += [f"Pipe {logical_id} not run: {why}" for logical_id, why in lp.skipped_pipes.items()]
     return lines
 

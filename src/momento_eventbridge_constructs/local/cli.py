@@ -64,9 +64,11 @@ into the weather table, update one, delete one, and after each step show the mes
 the Momento topic and what the cache holds; then check that no record was dead-lettered.
 
 Without CDK_OUT, the weather example bundled with the package is synthesized into a
-temporary directory first (aws-cdk-lib needs Node.js for that). With CDK_OUT, its stack
-must be the weather example (a table keyed by Location, string, with a pipe that puts items
-into a Momento cache); for any other stack the demo refuses before writing anything.
+temporary directory first (aws-cdk-lib needs Node.js for that): WeatherStack (three pipes)
+by default, WeatherSyncStack (one ordered reader) with --stack WeatherSyncStack. With
+CDK_OUT, its stack must be the weather example (a table keyed by Location, string, with a
+pipe that puts items into a Momento cache, directly or through a DynamoToMomentoSync state
+machine); for any other stack the demo refuses before writing anything.
 """
 _LOCAL_TEXT = """\
 Run the pipes of a synthesized stack on this machine until Ctrl-C: its tables, queues and
@@ -110,8 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(
         demo,
         "a cloud assembly of the weather example (default: synthesize the bundled one)",
-        "the stack, when CDK_OUT holds several (default: the only one; WeatherStack for the "
-        "bundled example)",
+        "the stack, when CDK_OUT holds several (default: the only one; for the bundled example "
+        "WeatherStack, or WeatherSyncStack)",
     )
     local = commands.add_parser(
         "local",

@@ -38,14 +38,19 @@ class StateMachineSpec:
     definition: Mapping[str, Any]
     connections: Mapping[str, tuple[str, str]]
 
+    def http_calls(self) -> list[tuple[str, str]]:
+        """``(method, ApiEndpoint)`` of every HTTP task of the definition."""
+        states = self.definition.get("States") or {}
+        calls = []
+        for state in states.values():
+            if state.get("Resource") == "arn:aws:states:::http:invoke":
+                arguments = state.get("Arguments") or {}
+                calls.append((str(arguments.get("Method")), str(arguments.get("ApiEndpoint"))))
+        return calls
+
     def http_endpoints(self) -> list[str]:
         """The ``ApiEndpoint`` of every HTTP task of the definition."""
-        states = self.definition.get("States") or {}
-        return [
-            str((state.get("Arguments") or {}).get("ApiEndpoint"))
-            for state in states.values()
-            if state.get("Resource") == "arn:aws:states:::http:invoke"
-        ]
+        return [url for _, url in self.http_calls()]
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,16 @@ class PipeSpec:
         for value, piece in zip(values, pieces[1:], strict=True):
             url += quote(value, safe="") + piece
         return url
+
+    def calls(self) -> list[tuple[str, str]]:
+        """``(method, deployed URL)`` of every Momento call the pipe (or its state machine)
+        makes; an unrenderable endpoint gives no call."""
+        if self.state_machine is not None:
+            return self.state_machine.http_calls()
+        try:
+            return [(self.destination.http_method, self.endpoint_url())]
+        except TemplateError:
+            return []
 
     def cache_name(self) -> str | None:
         """The Momento cache the pipe calls, read from its endpoint path (``None``: unknown)."""

@@ -11,8 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
-
-from .banner import call_path
+from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from .assembly import StackTemplate
@@ -31,7 +30,8 @@ DEMO_TTL_SECONDS = 120
 _TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 NEEDS = (
     "the demo needs the weather example: a table keyed by Location (string) with a stream, "
-    "and a pipe from that stream that puts items into a Momento cache (PUT /cache/*); "
+    "and a pipe from that stream that puts items into a Momento cache (PUT /cache/*, "
+    "directly or through a DynamoToMomentoSync state machine); "
     "pipes that evict them (DELETE /cache/*) and announce changes (POST /topics/*/*) are "
     "optional"
 )
@@ -56,16 +56,26 @@ def _key(resource: Mapping[str, Any]) -> str:
     return ", ".join(f"{name}: {types.get(name, '?')}" for name in hashes) or "none"
 
 
+def _puts_into_a_cache(stack: StackTemplate, target_id: str) -> bool:
+    """Whether a pipe target calls ``PUT /cache/*``: an API destination with that method, or
+    a state machine (``DynamoToMomentoSync``) with such an HTTP task."""
+    resource = stack.resources.get(target_id) or {}
+    properties = resource.get("Properties") or {}
+    if resource.get("Type") == "AWS::StepFunctions::StateMachine":
+        text = json.dumps(properties.get("DefinitionString"))
+        return '\\"Method\\":\\"PUT\\"' in text and "/cache/" in text
+    return properties.get("HttpMethod") == "PUT"
+
+
 def _put_pipes(stack: StackTemplate, table_id: str) -> list[str]:
-    """The pipes reading the table's stream into an API destination called with PUT."""
+    """The pipes reading the table's stream into something that puts items into a cache."""
     found = []
     for pipe_id, pipe in stack.resources_of_type("AWS::Pipes::Pipe"):
         properties = pipe.get("Properties") or {}
         if properties.get("Source") != {"Fn::GetAtt": [table_id, "StreamArn"]}:
             continue
         target = (properties.get("Target") or {}).get("Fn::GetAtt") or [None]
-        destination = stack.resources.get(str(target[0])) or {}
-        if (destination.get("Properties") or {}).get("HttpMethod") == "PUT":
+        if _puts_into_a_cache(stack, str(target[0])):
             found.append(pipe_id)
     return found
 
@@ -102,18 +112,22 @@ class DemoPlan:
 
 
 def plan(lp: LocalPipeline, table_id: str) -> DemoPlan:
-    """The demo's plan from the pipes the runtime resolved on the weather table."""
+    """The demo's plan from the pipes the runtime resolved on the weather table.
+
+    A sync's one pipe puts, evicts and announces; three pipes split the work.
+    """
     put = delete = topic_pipe = None
     cache = ""
     topic: tuple[str, str] | None = None
     for spec in (spec for spec in lp.pipes if spec.table_logical_id == table_id):
-        path, method = call_path(spec), spec.destination.http_method
-        if len(path) == 2 and path[0] == "cache" and method == "PUT" and put is None:
-            put, cache = spec, path[1]
-        elif len(path) == 2 and path[0] == "cache" and method == "DELETE" and delete is None:
-            delete = spec
-        elif len(path) == 3 and path[0] == "topics" and method == "POST" and topic is None:
-            topic_pipe, topic = spec, (path[1], path[2])
+        for method, url in spec.calls():
+            path = [unquote(part) for part in urlsplit(url).path.split("/") if part]
+            if len(path) == 2 and path[0] == "cache" and method == "PUT" and put is None:
+                put, cache = spec, path[1]
+            elif len(path) == 2 and path[0] == "cache" and method == "DELETE" and not delete:
+                delete = spec
+            elif len(path) == 3 and path[0] == "topics" and method == "POST" and not topic:
+                topic_pipe, topic = spec, (path[1], path[2])
     if put is None:
         raise NotTheWeatherExample(f"no pipe on table {table_id} runs locally: {NEEDS}")
     return DemoPlan(lp.table_name(table_id), cache, put, delete, topic, topic_pipe)

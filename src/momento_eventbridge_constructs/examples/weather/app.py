@@ -11,7 +11,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from ...endpoint import MomentoEndpoint
-from .stacks import WeatherStack
+from .stacks import WeatherStack, WeatherSyncStack
 from .table import DEFAULT_REGION, DEFAULT_SECRET_NAME
 
 __all__ = ["STACKS", "WeatherStackClass", "build_app"]
@@ -35,7 +35,9 @@ class WeatherStackClass(Protocol):
 
 
 #: The app's stacks by construct ID; a new weather stack is one more entry.
-STACKS: Mapping[str, WeatherStackClass] = MappingProxyType({"WeatherStack": WeatherStack})
+STACKS: Mapping[str, WeatherStackClass] = MappingProxyType(
+    {"WeatherStack": WeatherStack, "WeatherSyncStack": WeatherSyncStack}
+)
 
 
 def build_app(app: cdk.App | None = None) -> cdk.App:
