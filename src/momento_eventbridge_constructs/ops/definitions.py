@@ -196,6 +196,14 @@ class SyncPath:
         return None
 
 
+def path_of(stack: StackTemplate, logical_id: str) -> str:
+    """The construct path of a resource (without ``/Resource``), else its logical ID."""
+    paths = [p for p, lid in stack.construct_paths.items() if lid == logical_id]
+    if not paths:
+        return logical_id
+    return min(paths, key=len).removesuffix("/Resource")
+
+
 def _path_names(url_path: str) -> list[str]:
     """``/cache/c`` -> ``["c"]``; ``/topics/c/t`` -> ``["c", "t"]``; else ``[]``."""
     parts = [unquote(part) for part in url_path.split("/") if part]
@@ -223,6 +231,10 @@ class StackDefinitions:
     syncs: tuple[SyncPath, ...]
     skipped: Mapping[str, str] = field(default_factory=dict)
     """Pipes the commands do not handle, with the reason, by logical ID."""
+
+    def path_of(self, logical_id: str) -> str:
+        """A resource's construct path (without ``/Resource``), else its logical ID."""
+        return path_of(self.stack, logical_id)
 
     def pipes_of(self, table_id: str, kind: str) -> list[PipePath]:
         """The pipes of one kind reading one table."""
@@ -327,11 +339,7 @@ class _Reader:
         self._resources = stack.resources
 
     def _path(self, logical_id: str) -> str:
-        """The construct path (without ``/Resource``), else the logical ID."""
-        paths = [p for p, lid in self._stack.construct_paths.items() if lid == logical_id]
-        if not paths:
-            return logical_id
-        return min(paths, key=len).removesuffix("/Resource")
+        return path_of(self._stack, logical_id)
 
     def read(self) -> StackDefinitions:
         tables = {
