@@ -84,22 +84,26 @@ class OpsContext:
         """The table's physical name."""
         return self.names.require(table_id, f"table {self.table_path(table_id)}", "--table-name")
 
-    def stream_arn(self, table_id: str) -> str:
-        """The table's latest stream ARN (DescribeTable)."""
+    def stream_arn(self, table_id: str, table_name: str | None = None) -> str:
+        """The table's latest stream ARN (DescribeTable of ``table_name``, by default the
+        table's physical name)."""
+        name = table_name or self.table_name(table_id)
         with self._lock:
-            cached = self._stream_arns.get(table_id)
+            cached = self._stream_arns.get(name)
         if cached is not None:
             return cached
-        table = self.aws.client("dynamodb").describe_table(TableName=self.table_name(table_id))
+        table = self.aws.client("dynamodb").describe_table(TableName=name)
         arn = str(table["Table"].get("LatestStreamArn", ""))
         with self._lock:
-            self._stream_arns[table_id] = arn
+            self._stream_arns[name] = arn
         return arn
 
-    def record_context(self, table_id: str, **markers: Any) -> RecordContext:
+    def record_context(
+        self, table_id: str, table_name: str | None = None, **markers: Any
+    ) -> RecordContext:
         """What a record of the table carries besides the item (``markers`` replace the
         generated event ID, sequence number, creation time or size)."""
-        return RecordContext(self.aws.region, self.stream_arn(table_id), **markers)
+        return RecordContext(self.aws.region, self.stream_arn(table_id, table_name), **markers)
 
     def renderer(self, table_id: str) -> StackRenderer:
         """Renders records of one table as the stack would."""

@@ -63,6 +63,25 @@ class RedriveReport:
         return EXIT_FAILED if self.left else EXIT_OK
 
 
+@dataclass(frozen=True)
+class _Table:
+    """A table a dead letter names."""
+
+    logical_id: str
+    name: str
+
+
+def _from_stream_keys(keys: Mapping[str, Any]) -> dict[str, Any]:
+    """Keys as a sync's dead letter holds them (binary as base64 text) -> GetItem's form."""
+    result: dict[str, Any] = {}
+    for name, value in keys.items():
+        if isinstance(value, Mapping) and isinstance(value.get("B"), str):
+            result[name] = {"B": base64.b64decode(value["B"])}
+        else:
+            result[name] = dict(value)
+    return result
+
+
 class _Left(Exception):
     """The message stays in its queue, for this reason."""
 
@@ -132,10 +151,9 @@ class _Redrive:
                     if message["MessageId"] in seen:
                         continue
                     seen.add(message["MessageId"])
+                    kept.append(message["ReceiptHandle"])  # until it is done
                     if self._message(message) and not self.options.dry_run:
-                        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-                    else:
-                        kept.append(message["ReceiptHandle"])
+                        sqs.delete_message(QueueUrl=url, ReceiptHandle=kept.pop())
         finally:
             # What stays is visible again at once, for the next run.
             for handle in kept:
@@ -149,8 +167,8 @@ class _Redrive:
         tally.add("messages")
         try:
             body = json.loads(message.get("Body", ""))
-            table_id, keys = self._affected(body)
-            ok = all([self._reconcile(table_id, key) for key in keys])
+            table, keys = self._affected(body)
+            ok = all([self._reconcile(table, key) for key in keys])
         except _Left as left:
             tally.add("messages left", str(left))
             self.report.left.append((str(message["MessageId"]), str(left)))
@@ -170,29 +188,32 @@ class _Redrive:
 
     # -- what a message names -----------------------------------------------------------------
 
-    def _affected(self, body: Any) -> tuple[str, list[dict[str, Any]]]:
+    def _affected(self, body: Any) -> tuple[_Table, list[dict[str, Any]]]:
         if isinstance(body, Mapping) and isinstance(body.get("DDBStreamBatchInfo"), Mapping):
             return self._batch_keys(body["DDBStreamBatchInfo"])
         if isinstance(body, Mapping) and body.get("source") == "DynamoToMomentoSync":
-            table_id = self._table_id(str(body.get("table", "")))
+            table = self._table(str(body.get("table", "")))
             keys = body.get("keys")
             if not isinstance(keys, Mapping) or not keys:
                 raise _Left("the sync's dead letter names no keys")
-            return table_id, [self._from_stream_keys(table_id, keys)]
+            return table, [_from_stream_keys(keys)]
         raise _Left("not a dead letter of a pipe or sync (no DDBStreamBatchInfo, no keys)")
 
-    def _table_id(self, physical_name: str) -> str:
+    def _table(self, physical_name: str) -> _Table:
+        """The table a dead letter names: its physical name, and which of the stack's."""
         table_id = self.context.names.table_id_of(physical_name)
         if table_id is None:
-            raise _Left(f"table {physical_name} is not a table of this stack (pass --table-name)")
-        return table_id
+            raise _Left(
+                f"table {physical_name} is not a table of this stack (pass --table-name ID=NAME)"
+            )
+        return _Table(table_id, physical_name)
 
-    def _batch_keys(self, info: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    def _batch_keys(self, info: Mapping[str, Any]) -> tuple[_Table, list[dict[str, Any]]]:
         stream_arn = str(info.get("streamArn", ""))
         first = str(info.get("startSequenceNumber", ""))
         last = str(info.get("endSequenceNumber", first))
         shard = str(info.get("shardId", ""))
-        table_id = self._table_id(table_name_of_stream(stream_arn))
+        table = self._table(table_name_of_stream(stream_arn))
         streams = self.context.aws.client("dynamodbstreams")
         try:
             records = read_range(streams, stream_arn, shard, first, last)
@@ -209,17 +230,7 @@ class _Redrive:
         for record in records:
             keys = dict(record["dynamodb"]["Keys"])
             unique.setdefault(json.dumps(keys, sort_keys=True, default=str), keys)
-        return table_id, list(unique.values())
-
-    def _from_stream_keys(self, table_id: str, keys: Mapping[str, Any]) -> dict[str, Any]:
-        """Keys as a dead letter holds them (binary as base64 text) -> GetItem's form."""
-        result: dict[str, Any] = {}
-        for name, value in keys.items():
-            if isinstance(value, Mapping) and isinstance(value.get("B"), str):
-                result[name] = {"B": base64.b64decode(value["B"])}
-            else:
-                result[name] = dict(value)
-        return result
+        return table, list(unique.values())
 
     # -- one key ------------------------------------------------------------------------------
 
@@ -228,14 +239,14 @@ class _Redrive:
             self._renderers[table_id] = self.context.renderer(table_id)
         return self._renderers[table_id]
 
-    def _reconcile(self, table_id: str, keys: dict[str, Any]) -> bool:
+    def _reconcile(self, table: _Table, keys: dict[str, Any]) -> bool:
         """Make the caches of the table match it for ``keys``; whether every call succeeded."""
-        marker = table_id + json.dumps(keys, sort_keys=True, default=str)
+        marker = table.name + json.dumps(keys, sort_keys=True, default=str)
         if marker in self._done_keys:
             return True
         label = describe_key(keys)
         try:
-            calls = self._calls(table_id, keys)
+            calls = self._calls(table, keys)
         except RenderError as error:
             self.report.tally.add("keys failed", f"cannot be rendered: {error}", label)
             return False
@@ -244,22 +255,21 @@ class _Redrive:
             self._done_keys.add(marker)
         return ok
 
-    def _calls(self, table_id: str, keys: dict[str, Any]) -> list[MomentoCall]:
-        context = self.context
-        renderer = self._renderer(table_id)
+    def _calls(self, table: _Table, keys: dict[str, Any]) -> list[MomentoCall]:
+        renderer = self._renderer(table.logical_id)
         item = (
-            context.aws.client("dynamodb")
-            .get_item(TableName=context.table_name(table_id), Key=keys, ConsistentRead=True)
+            self.context.aws.client("dynamodb")
+            .get_item(TableName=table.name, Key=keys, ConsistentRead=True)
             .get("Item")
         )
-        table = renderer.table
-        record_context = context.record_context(table_id)
+        definition = renderer.table
+        record_context = self.context.record_context(table.logical_id, table_name=table.name)
         if item is not None and renderer.expired(item) is None:
-            record = stream_record("INSERT", table, record_context, keys=keys, new_image=item)
+            record = stream_record("INSERT", definition, record_context, keys=keys, new_image=item)
             rendered = renderer.calls(record)
             kinds: tuple[str, ...] = ("set", "sync")
         else:
-            record = stream_record("REMOVE", table, record_context, keys=keys, old_image=item)
+            record = stream_record("REMOVE", definition, record_context, keys=keys, old_image=item)
             rendered = renderer.removal_calls(record)
             kinds = ("set", "delete", "sync")
         return [
