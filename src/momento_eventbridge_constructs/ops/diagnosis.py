@@ -2,8 +2,8 @@
 
 * pipe state: ``DescribePipe`` ``CurrentState`` and ``StateReason``
   (https://docs.aws.amazon.com/eventbridge/latest/pipes-reference/API_DescribePipe.html);
-* the last event since the run started in the log groups of the pipe and the state machine
-  (``FilterLogEvents``; pipes log failures at level ERROR,
+* the last event of the log groups of the pipe and the state machine, from 15 minutes before
+  the run on (``FilterLogEvents``; pipes log failures at level ERROR,
   https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-logs.html);
 * the depth of the dead-letter queue and the dead letters that name a canary (a sync's name
   its keys; a pipe's name a stream range, read back to learn its keys). Messages are looked
@@ -25,6 +25,8 @@ __all__ = ["Diagnoser"]
 
 _MAX_PEEK_ROUNDS = 10
 _SHOWN = 300
+# A pipe that fails keeps logging: errors from shortly before the run explain it too.
+_LOG_WINDOW_SECONDS = 15 * 60
 
 
 def _short(text: str) -> str:
@@ -37,8 +39,7 @@ class Diagnoser:
 
     Args:
         context: the stack and its access.
-        since: epoch seconds when the run started (older log events and letters are
-            not about it).
+        since: epoch seconds when the run started.
     """
 
     def __init__(self, context: OpsContext, since: float) -> None:
@@ -97,13 +98,15 @@ class Diagnoser:
     def _last_event(self, group: str) -> str:
         try:
             answer = self._context.aws.client("logs").filter_log_events(
-                logGroupName=group, startTime=int(self._since * 1000), limit=50
+                logGroupName=group,
+                startTime=int((self._since - _LOG_WINDOW_SECONDS) * 1000),
+                limit=50,
             )
         except Exception as error:
             return f"log group {group}: cannot read it: {_short(str(error))}"
         events = answer.get("events", [])
         if not events:
-            return f"log group {group}: no event since verify started"
+            return f"log group {group}: no event in the last {_LOG_WINDOW_SECONDS // 60} minutes"
         last = max(events, key=lambda event: event.get("timestamp", 0))
         at = datetime.fromtimestamp(last.get("timestamp", 0) / 1000, tz=timezone.utc)
         return f"log group {group}: last event at {at:%H:%M:%S}Z: {_short(str(last['message']))}"
