@@ -254,6 +254,40 @@ def test_a_sync_backfill_writes_what_the_running_sync_writes(deploy: Any) -> Non
     assert not [r for r in deployed.server.requests[before:] if r.method != "PUT"]
 
 
+def test_each_item_is_read_again_just_before_it_is_written(deploy: Any) -> None:
+    """A change after the scan read an item is not overwritten by the scanned copy."""
+    deployed = deploy(PIPES_STACK, autostart_pipes=False)
+    table = deployed.table("Orders")
+    _write(deployed.lp, table, [{"OrderId": {"S": "changed"}, "ttl": {"N": "60"}, "v": {"N": "2"}}])
+    context = deployed.context()
+    dynamodb = context.aws.client("dynamodb")
+
+    class ScanBeforeTheChanges:
+        """The scan saw version 1 of one item and an item deleted since."""
+
+        def scan(self, **request: Any) -> Any:
+            items = [
+                {"OrderId": {"S": "changed"}, "ttl": {"N": "60"}, "v": {"N": "1"}},
+                {"OrderId": {"S": "deleted"}, "ttl": {"N": "60"}},
+            ]
+            return {"Items": items if request["Segment"] == 0 else []}
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(dynamodb, name)
+
+    original = context.aws.client
+    context.aws.client = lambda service: (
+        ScanBeforeTheChanges() if service == "dynamodb" else original(service)
+    )
+    out = _Sink()
+    report = run_backfill(context, BackfillOptions(max_rate=1000), out, _Sink())
+
+    assert report.exit_status == 0
+    assert deployed.cached(CACHE, "changed")["item"]["v"] == {"N": "2"}
+    assert deployed.cached(CACHE, "deleted") is None
+    assert "deleted since the scan read it" in out.text
+
+
 class _Sink:
     """A text stream that keeps what is written (not a terminal)."""
 

@@ -95,20 +95,26 @@ def test_the_writer_retries_429_and_5xx_and_gives_up_on_other_answers() -> None:
         threading.Event(),
         on_retry=lambda error: retried.append(error.status),
     )
-    writer.send(_call())
-    assert (momento.calls, retried) == (3, [429, 503])
+    produced: list[int] = []
+
+    def produce() -> list[MomentoCall]:
+        produced.append(1)  # every attempt reads the item again
+        return [_call()]
+
+    writer.send(produce)
+    assert (momento.calls, retried, len(produced)) == (3, [429, 503], 3)
 
     refused = _FlakyMomento([400])
     with pytest.raises(MomentoCallError) as error:
         PacedWriter(refused, RateLimiter(1000), Backoff(0.001, 0.002), threading.Event()).send(  # type: ignore[arg-type]
-            _call()
+            lambda: [_call()]
         )
     assert (error.value.status, refused.calls) == (400, 1)
 
     down = _FlakyMomento([503, 503, 503])
     with pytest.raises(MomentoCallError):
         PacedWriter(down, RateLimiter(1000), Backoff(0.001, 0.002, 3), threading.Event()).send(  # type: ignore[arg-type]
-            _call()
+            lambda: [_call()]
         )
     assert down.calls == 3
 

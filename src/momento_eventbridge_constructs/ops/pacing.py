@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .momento import Momento, MomentoCallError
@@ -41,8 +41,8 @@ class RateLimiter:
         self._next = clock()
         self._lock = threading.Lock()
 
-    def acquire(self, stop: threading.Event) -> None:
-        """Wait for this call's turn.
+    def acquire(self, stop: threading.Event, count: int = 1) -> None:
+        """Wait for the turn of ``count`` calls made back to back.
 
         Raises:
             Interrupted: ``stop`` was set while waiting.
@@ -50,7 +50,7 @@ class RateLimiter:
         with self._lock:
             now = self._clock()
             turn = max(self._next, now)
-            self._next = turn + self._interval
+            self._next = turn + self._interval * count
         if turn > now and stop.wait(turn - now):
             raise Interrupted()
         if stop.is_set():
@@ -81,7 +81,11 @@ class Backoff:
 
 
 class PacedWriter:
-    """Makes rendered calls within the rate limit, retrying transient errors.
+    """Makes calls within the rate limit, retrying transient errors.
+
+    The calls of every attempt are produced right when their turn has come, so what they
+    carry is read from the table just before it is written: a change made meanwhile cannot be
+    overwritten by an older copy that waited for its turn or for a retry.
 
     Args:
         momento: where the calls go.
@@ -106,17 +110,32 @@ class PacedWriter:
         self._on_retry = on_retry
         self._rng = random.Random()
 
-    def send(self, call: MomentoCall) -> None:
-        """Make ``call``.
+    def send(
+        self,
+        produce: Callable[[], Sequence[MomentoCall]],
+        slots: int = 1,
+        on_refused: Callable[[MomentoCall, MomentoCallError], None] | None = None,
+    ) -> None:
+        """Wait for ``slots`` turns, then make the calls ``produce`` returns now; after a
+        transient error, wait and start again from ``produce``.
+
+        Args:
+            produce: builds the calls (reads what they carry) when their turn has come.
+            slots: the turns to wait for (the calls are expected to be about as many).
+            on_refused: told about a call Momento refused for good (other than a rejected
+                key or a missing cache); the other calls go on. Default: raise.
 
         Raises:
-            MomentoCallError: a permanent error, or a transient one on the last attempt.
+            MomentoCallError: a refusal (see ``on_refused``), a rejected key or missing
+                cache, or a transient error on the last attempt.
             Interrupted: ``stop`` was set.
+            Exception: whatever ``produce`` raises.
         """
         for attempt in range(self._backoff.attempts):
-            self._limiter.acquire(self._stop)
+            self._limiter.acquire(self._stop, max(1, slots))
             try:
-                self._momento.send(call)
+                for call in produce():
+                    self._send(call, on_refused)
                 return
             except MomentoCallError as error:
                 if not error.transient or attempt + 1 >= self._backoff.attempts:
@@ -127,3 +146,15 @@ class PacedWriter:
                 self._on_retry(error)
                 if self._stop.wait(delay):
                     raise Interrupted() from error
+
+    def _send(
+        self,
+        call: MomentoCall,
+        on_refused: Callable[[MomentoCall, MomentoCallError], None] | None,
+    ) -> None:
+        try:
+            self._momento.send(call)
+        except MomentoCallError as error:
+            if error.transient or error.fatal or on_refused is None:
+                raise
+            on_refused(call, error)

@@ -240,20 +240,45 @@ class _Redrive:
         return self._renderers[table_id]
 
     def _reconcile(self, table: _Table, keys: dict[str, Any]) -> bool:
-        """Make the caches of the table match it for ``keys``; whether every call succeeded."""
+        """Make the caches of the table match it for ``keys``; whether every call succeeded.
+
+        The item is read (consistently) on every attempt, right before the calls are made.
+        """
         marker = table.name + json.dumps(keys, sort_keys=True, default=str)
         if marker in self._done_keys:
             return True
         label = describe_key(keys)
+        made: list[MomentoCall] = []
+
+        def produce() -> list[MomentoCall]:
+            made[:] = self._calls(table, keys)
+            return made
+
         try:
-            calls = self._calls(table, keys)
+            if self.writer is None:
+                self._show("would ", produce())
+            else:
+                self.writer.send(produce, slots=len(self._calls_per_key(table)))
+                self._show("", made)
         except RenderError as error:
             self.report.tally.add("keys failed", f"cannot be rendered: {error}", label)
             return False
-        ok = all([self._send(call, label) for call in calls])
-        if ok:
-            self._done_keys.add(marker)
-        return ok
+        except MomentoCallError as error:
+            if error.fatal:
+                problem = f"{error}: no call can succeed (check the API key and the cache)"
+                raise _Fatal(problem) from error
+            self.report.tally.add("keys failed", str(error), label)
+            return False
+        self._done_keys.add(marker)
+        return True
+
+    def _calls_per_key(self, table: _Table) -> list[str]:
+        """The caches a key of the table is set in or deleted from (one turn each)."""
+        definitions = self.context.definitions
+        caches = {p.cache for p in definitions.pipes_of(table.logical_id, "set")}
+        caches |= {p.cache for p in definitions.pipes_of(table.logical_id, "delete")}
+        caches |= {s.cache for s in definitions.syncs_of(table.logical_id)}
+        return sorted(caches)
 
     def _calls(self, table: _Table, keys: dict[str, Any]) -> list[MomentoCall]:
         renderer = self._renderer(table.logical_id)
@@ -278,25 +303,11 @@ class _Redrive:
             if isinstance(entry, MomentoCall) and entry.is_cache_call and entry.kind in kinds
         ]
 
-    def _send(self, call: MomentoCall, label: str) -> bool:
-        outcome = "keys set" if call.method == "PUT" else "keys deleted"
-        if self.writer is None:
-            self.out.write(
-                f"would {'set' if call.method == 'PUT' else 'delete'}: {call.describe()}\n"
-            )
-            self.report.tally.add(outcome)
-            return True
-        try:
-            self.writer.send(call)
-        except MomentoCallError as error:
-            if error.fatal:
-                problem = f"{error}: no call can succeed (check the API key and the cache)"
-                raise _Fatal(problem) from error
-            self.report.tally.add("keys failed", str(error), label)
-            return False
-        self.out.write(f"{'set' if call.method == 'PUT' else 'deleted'}: {call.describe(80)}\n")
-        self.report.tally.add(outcome)
-        return True
+    def _show(self, prefix: str, calls: list[MomentoCall]) -> None:
+        for call in calls:
+            verb = "set" if call.method == "PUT" else ("delete" if prefix else "deleted")
+            self.out.write(f"{prefix}{verb}: {call.describe(80 if not prefix else 160)}\n")
+            self.report.tally.add("keys set" if call.method == "PUT" else "keys deleted")
 
     def summary(self, urls: list[str]) -> str:
         mode = " (dry run: nothing written, no message deleted)" if self.options.dry_run else ""
