@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,16 +48,8 @@ back while the stream retains them (24 hours); after that the message is left an
 is the way to repair the cache. Announcements lost to a dead-letter queue are not re-sent.
 Running it twice does no harm."""
 
-_VERIFY_SETTLES = """
-What a passing run settles that cannot be checked offline:
-  - query-value URL-encoding (the encoding step)
-  - Content-Type override of a publish pipe (the announcement steps)
-  - HTTP tasks in EXPRESS workflows (the sync's steps)
-  - Momento's 204 without body, taken as success (the dead-letter step)
-  - the Content-Type of an HTTP task's string body (the sync's set and announcement steps)
-  - Pipes quote-stripping of bare object templates (the set steps compare bodies exactly)
-TTL: checked with a short-lived probe item when the stack reads the TTL from an attribute;
-a fixed TTL is reported, not observed (Momento's HTTP API returns no TTL)."""
+_VERIFY_TTL = """TTL: checked with a short-lived probe item when the stack reads the TTL from an
+attribute; a fixed TTL is reported, not observed (Momento's HTTP API returns no TTL)."""
 
 _VERIFY = """After a deploy: write a canary item (a key no real item has, written only if
 free), wait until each cache holds exactly the body the stack renders and each topic carried
@@ -86,13 +79,27 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
+def _settles() -> str:
+    """What a passing verify settles, for its --help."""
+    from .verify import SETTLES
+
+    lines = ["What a passing run settles that cannot be checked offline:"]
+    for behaviour, settled_by in SETTLES:
+        lines.append(
+            textwrap.fill(
+                f"{behaviour}: {settled_by}", 88, initial_indent="  - ", subsequent_indent="    "
+            )
+        )
+    return "\n".join(lines)
+
+
 def _add(
     subparsers: Any, name: str, summary: str, description: str, epilog: str
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         name,
         help=summary,
-        description=description,
+        description=textwrap.fill(" ".join(description.split()), 88),
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -132,7 +139,7 @@ def add_commands(subparsers: Any) -> None:
         "verify",
         "check a deployed stack with a canary",
         _VERIFY,
-        _VERIFY_SETTLES + "\n" + _COMMON_EPILOG,
+        f"{_settles()}\n{_VERIFY_TTL}\n{_COMMON_EPILOG}",
     )
     verify.add_argument("--timeout", type=float, default=60.0, help="seconds per step")
     verify.add_argument("--ttl-probe", type=int, default=5, help="TTL of the probe item (s)")
