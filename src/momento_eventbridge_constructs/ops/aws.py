@@ -63,7 +63,9 @@ class AwsAccess:
     @property
     def region(self) -> str:
         """The configured region: boto3's (``AWS_DEFAULT_REGION``, the profile), else
-        ``AWS_REGION``, which the other AWS SDKs read and boto3 does not."""
+        ``AWS_REGION``, the SDKs' standard variable
+        (https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html), which the
+        botocore this was written against does not read for the region."""
         region = self._boto3_session().region_name or os.environ.get("AWS_REGION")
         if not region:
             raise SetupError(
