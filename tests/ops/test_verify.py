@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import CACHE, PIPES_STACK, SYNC_CACHE, SYNC_STACK
+from .conftest import BULK_STACK, CACHE, PIPES_STACK, SYNC_CACHE, SYNC_STACK
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +70,21 @@ def test_verify_passes_on_a_sync_stack(deploy: Any, capsys: pytest.CaptureFixtur
     assert "ttl probe: evicted after its expiresAt" in out and "(epoch seconds)" in out
     assert "Result: every step held" in out
     _no_canary_left(deployed, deployed.table("Readings"), SYNC_CACHE)
+
+
+def test_a_cache_no_pipe_deletes_from_is_reported_not_failed(
+    deploy: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deployed = deploy(BULK_STACK)
+
+    status, report = _report(deployed, capsys, "--skip", "encoding")
+
+    assert status == 0
+    steps = _steps(report)
+    assert steps["remove: evicted from cache items"]["status"] == "n/a"
+    assert "items stay until their TTL" in steps["remove: evicted from cache items"]["detail"]
+    assert steps["encoding"]["status"] == "not run"
+    _no_canary_left(deployed, deployed.table("Items"), "items")
 
 
 def _pipes_and_logs_in_moto(deployed: Any) -> None:

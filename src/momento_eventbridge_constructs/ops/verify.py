@@ -285,10 +285,24 @@ class _TableVerify:
         except RenderError as error:
             self.add(f"{phase}: render", status="failed", detail=str(error))
             return False
+        if phase == "remove":
+            self._note_unevicted(expected)
         started = time.monotonic()
         write()
         steps = self._await(expected, started, started + self.options.timeout)
         return all(step.status == "ok" for step in steps)
+
+    def _note_unevicted(self, expected: list[_Expectation]) -> None:
+        """A cache no pipe deletes from keeps a removed item until its TTL: say so."""
+        definitions = self.context.definitions
+        caches = {p.cache for p in definitions.pipes_of(self.table_id, "set")}
+        caches -= {e.cache for e in expected if e.kind == "absent"}
+        for cache in sorted(caches):
+            self.add(
+                f"remove: evicted from cache {cache}",
+                status="n/a",
+                detail="no pipe of the stack deletes from this cache: items stay until their TTL",
+            )
 
     def _await(self, expected: list[_Expectation], started: float, deadline: float) -> list[Step]:
         pending = dict(enumerate(expected))
