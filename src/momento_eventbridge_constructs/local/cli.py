@@ -133,12 +133,17 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="stop after this many seconds instead of waiting for Ctrl-C",
     )
+    from ..ops.cli import add_commands
+
+    add_commands(commands)  # backfill, redrive, verify
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = _parser().parse_args(argv)
+    if getattr(arguments, "handler", None) is not None:  # an operating command
+        return int(arguments.handler(arguments))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if arguments.verbose:
         # Only this package's debug output: the SDK's would print request bodies.
