@@ -1,10 +1,12 @@
-"""Console entry point: ``momento-eventbridge-constructs demo|local``.
+"""Console entry point: ``momento-eventbridge-constructs demo|local|backfill|redrive|verify``.
 
 * ``demo [CDK_OUT]`` runs the weather demo: writes a few cities, updates one, deletes one, and
   shows the topic messages, the cache after each step and the eviction. Without ``CDK_OUT`` it
   synthesizes the weather example bundled with the package into a temporary directory first.
 * ``local [CDK_OUT]`` runs the pipes of a synthesized stack (default ``./cdk.out``) until
   Ctrl-C, printing where every call goes and every delivery.
+* ``backfill``, ``redrive`` and ``verify`` operate a deployed stack (see
+  :mod:`momento_eventbridge_constructs.ops`).
 
 The exit statuses are listed in :data:`EXIT_STATUS_HELP`.
 """
@@ -96,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Run the EventBridge pipes of a synthesized CDK stack on this machine,\n"
-        "against local AWS (moto) and a local Momento server: no account needed.",
+        "against local AWS (moto) and a local Momento server: no account needed; and\n"
+        "operate a deployed stack: backfill its cache, redrive its dead letters, verify it.",
         epilog=_EXAMPLES + "\n" + EXIT_STATUS_HELP,
         formatter_class=formatter,
     )
