@@ -228,7 +228,10 @@ def test_ci_tests_every_supported_python_and_the_declared_floors(
         info = f"momento_eventbridge_constructs-{project_version()}.dist-info/METADATA"
         metadata = archive.read(info).decode()
     prefix = "Classifier: Programming Language :: Python :: "
-    declared = [line.removeprefix(prefix) for line in metadata.splitlines()]
+    # Classifier lines only: the README that follows in METADATA may hold lines like "3. ...".
+    declared = [
+        line.removeprefix(prefix) for line in metadata.splitlines() if line.startswith(prefix)
+    ]
     declared = [version for version in declared if version.startswith("3.")]
     assert jobs["test"]["strategy"]["matrix"]["python"] == declared
     lowest_python = jobs["lowest"]["steps"][1]["with"]["python-version"]
