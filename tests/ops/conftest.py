@@ -122,12 +122,15 @@ def _sync_stack(app: cdk.App) -> None:
 
 @pytest.fixture(scope="session")
 def ops_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The three test stacks, synthesized once."""
+    """The three test stacks and the bundled weather example's two, synthesized once."""
+    from momento_eventbridge_constructs.examples import weather
+
     outdir = tmp_path_factory.mktemp("ops") / "cdk.out"
-    app = cdk.App(outdir=str(outdir))
+    app = cdk.App(outdir=str(outdir), context={"region": "us-west-2"})
     _pipes_stack(app)
     _bulk_stack(app)
     _sync_stack(app)
+    weather.build_app(app)
     app.synth()
     return outdir
 

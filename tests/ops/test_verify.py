@@ -72,6 +72,22 @@ def test_verify_passes_on_a_sync_stack(deploy: Any, capsys: pytest.CaptureFixtur
     _no_canary_left(deployed, deployed.table("Readings"), SYNC_CACHE)
 
 
+@pytest.mark.parametrize("stack", ["WeatherStack", "WeatherSyncStack"])
+def test_verify_passes_on_the_bundled_weather_stacks(
+    deploy: Any, capsys: pytest.CaptureFixture[str], stack: str
+) -> None:
+    deployed = deploy(stack)
+
+    status, report = _report(deployed, capsys)
+
+    assert status == 0 and report["ok"], report
+    steps = _steps(report)
+    assert steps["insert: set in cache momento-eventbridge-cache"]["status"] == "ok"
+    assert steps["remove: evicted from cache momento-eventbridge-cache"]["status"] == "ok"
+    assert steps["insert: announced on topic momento-eventbridge-topic"]["status"] == "ok"
+    _no_canary_left(deployed, deployed.table("WeatherTable"), "momento-eventbridge-cache")
+
+
 def test_a_cache_no_pipe_deletes_from_is_reported_not_failed(
     deploy: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -200,7 +200,12 @@ FOUR_PIPES_APP = textwrap.dedent(
                             cache_name=f"cache{index}")
         for index in range(4)
     ]
-    if os.environ.get("ACK_ID"):  # acknowledge on the first pipe, with the id the CLI printed
+    # Acknowledged as the warning says: on the table, any pipe or the stack; or on the first
+    # pipe through core Validations with the id the CLI printed.
+    where = {"table": table, "pipe": pipes[0], "stack": stack}.get(os.environ.get("ACK_ON", ""))
+    if where is not None:
+        cdk.Annotations.of(where).acknowledge_warning(os.environ["ACK_ID"])
+    elif os.environ.get("ACK_ON") == "printed-id":
         cdk.Validations.of(pipes[0]).acknowledge(
             cdk.Acknowledgment(id=os.environ["ACK_ID"], reason="delay accepted")
         )
@@ -260,10 +265,10 @@ class CliRun:
         self._strict = self._start("--strict")
         self._result: subprocess.CompletedProcess[str] | None = None
 
-    def _start(self, *args: str, ack_id: str | None = None) -> subprocess.Popen[str]:
+    def _start(self, *args: str, ack: tuple[str, str] | None = None) -> subprocess.Popen[str]:
         env = _cli_env()
-        if ack_id is not None:
-            env["ACK_ID"] = ack_id
+        if ack is not None:
+            env["ACK_ON"], env["ACK_ID"] = ack
         return subprocess.Popen(
             [str(self.cli), "synth", *args, "--no-notices", "-q"],
             cwd=self.app_dir,
@@ -278,10 +283,16 @@ class CliRun:
             self._result = _finish(self._strict)
         return self._result
 
-    def strict_acknowledged(self, ack_id: str) -> subprocess.CompletedProcess[str]:
-        """`cdk synth --strict` of the same app acknowledging ``ack_id`` on its first pipe."""
+    def strict_acknowledged(
+        self, acks: dict[str, str]
+    ) -> dict[str, subprocess.CompletedProcess[str]]:
+        """`cdk synth --strict` of the same app once per way of acknowledging, in parallel."""
         self.strict()
-        return _finish(self._start("--strict", "-o", "cdk.acknowledged.out", ack_id=ack_id))
+        started = {
+            on: self._start("--strict", "-o", f"cdk.{on}.out", ack=(on, ack_id))
+            for on, ack_id in acks.items()
+        }
+        return {on: _finish(process) for on, process in started.items()}
 
     def lenient(self) -> subprocess.CompletedProcess[str]:
         """`cdk synth` without --strict on the same cloud assembly (the app is not re-run)."""
@@ -315,10 +326,18 @@ def test_synth_without_strict_succeeds_and_still_warns(cli_run: CliRun) -> None:
 
 
 @pytest.mark.slow
-def test_the_id_the_cli_prints_acknowledges_it_under_strict(cli_run: CliRun) -> None:
+def test_the_four_ways_of_acknowledging_pass_strict_synth(cli_run: CliRun) -> None:
     # The CLI prints "Acknowledge with 'Annotation::<id>'": the core Validations form.
     printed = re.findall(r"Acknowledge with '([^']+)'", cli_run.strict().stderr)
     assert printed == [f"Annotation::{READER_WARNING_ID}"]
-    run = cli_run.strict_acknowledged(printed[0])
-    assert run.returncode == 0, run.stderr
-    assert WHY not in run.stderr
+    runs = cli_run.strict_acknowledged(
+        {
+            "table": READER_WARNING_ID,
+            "pipe": READER_WARNING_ID,
+            "stack": READER_WARNING_ID,
+            "printed-id": printed[0],
+        }
+    )
+    for on, run in runs.items():
+        assert run.returncode == 0, f"acknowledged on {on}: {run.stderr}"
+        assert WHY not in run.stderr, on
