@@ -145,14 +145,7 @@ class DynamoToMomentoSync(PipeBackedConstruct):
         config = validate_sync(props, Checker(f"DynamoToMomentoSync {id!r}"))
         super().__init__(scope, id)
         settings = config.settings
-        self.table: dynamodb.ITable = settings.table
-        """The source table."""
-        self.cache_name: str = config.cache_name
-        """The Momento cache."""
-        self.topic_name: str | None = config.topic_name
-        """The Momento topic changes are announced on (None: no announcements)."""
-        self.key_attributes: tuple[str, ...] = tuple(k.attribute for k in config.keys)
-        """The attributes whose values make the Momento key, in order."""
+        self._expose(config)
         self._build_delivery(settings)
         self.state_machine: sfn.CfnStateMachine = self._build_state_machine(config)
         """The EXPRESS state machine (L1) that applies one record."""
@@ -166,6 +159,16 @@ class DynamoToMomentoSync(PipeBackedConstruct):
         )
         self.pipe = self._build_pipe(config)
         self._finish(settings, [self.invoke_policy], DEAD_LETTER_DESCRIPTION)
+
+    def _expose(self, config: SyncConfig) -> None:
+        self.table: dynamodb.ITable = config.settings.table
+        """The source table."""
+        self.cache_name: str = config.cache_name
+        """The Momento cache."""
+        self.topic_name: str | None = config.topic_name
+        """The Momento topic changes are announced on (None: no announcements)."""
+        self.key_attributes: tuple[str, ...] = tuple(k.attribute for k in config.keys)
+        """The attributes whose values make the Momento key, in order."""
 
     def _build_state_machine(self, config: SyncConfig) -> sfn.CfnStateMachine:
         stack = Stack.of(self)

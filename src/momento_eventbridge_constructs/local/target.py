@@ -19,10 +19,17 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from .specs import PipeSpec
 from .templates import PipeContext, render_input_template, render_parameter
 
-__all__ = ["HttpTarget", "InternalError", "InvocationError", "Target", "TargetRequest"]
+__all__ = [
+    "DEFAULT_CONTENT_TYPE",
+    "HttpTarget",
+    "InternalError",
+    "InvocationError",
+    "Target",
+    "TargetRequest",
+]
 
 # Headers API destinations add to every call [doc: eb-api-destinations.html].
-_DEFAULT_CONTENT_TYPE = "application/json; charset=utf-8"
+DEFAULT_CONTENT_TYPE = "application/json; charset=utf-8"
 _USER_AGENT = "Amazon/EventBridge/ApiDestinations"
 
 
@@ -81,7 +88,7 @@ class HttpTarget:
             TemplateError: when the template or a parameter reads a path the record lacks.
         """
         body = render_input_template(pipe.input_template, record, context)
-        headers = {"Content-Type": _DEFAULT_CONTENT_TYPE, "User-Agent": _USER_AGENT}
+        headers = {"Content-Type": DEFAULT_CONTENT_TYPE, "User-Agent": _USER_AGENT}
         for name, value in pipe.header_parameters.items():
             for existing in [h for h in headers if h.lower() == name.lower()]:
                 del headers[existing]

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ..local.patterns import CompiledPattern, compile_pattern, matches_any
 from ..local.records import filter_view, iso_time
+from ..local.target import DEFAULT_CONTENT_TYPE
 from ..local.templates import PipeContext, TemplateError, render_input_template, render_parameter
 from .definitions import PipePath, StackDefinitions, SyncPath, TableDefinition
 
@@ -30,9 +31,6 @@ __all__ = [
     "StackRenderer",
 ]
 
-# API destinations send this unless a header parameter sets another
-# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-api-destinations.html).
-DEFAULT_CONTENT_TYPE = "application/json; charset=utf-8"
 _KEY_PARAMETERS = ("key", "key_base64")
 
 
