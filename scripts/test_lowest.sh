@@ -12,6 +12,13 @@ python="${LOWEST_PYTHON:-3.10}"
 venv="$root/.venv-lowest"
 if command -v uv >/dev/null 2>&1; then uv=(uv); else uv=(python3 -m uv); fi
 export UV_PYTHON_DOWNLOADS="${UV_PYTHON_DOWNLOADS:-never}"
+# Under pyenv, the python3.10 shim answers only when that version is selected: select it
+# beside the current one (whose tools, uv included, keep working).
+if [ -z "${PYENV_VERSION:-}" ] && command -v pyenv >/dev/null 2>&1; then
+    wanted="$(pyenv versions --bare 2>/dev/null | grep -E "^${python//./\.}(\.|$)" | tail -n 1 || true)"
+    current="$(pyenv version-name 2>/dev/null || true)"
+    if [ -n "$wanted" ]; then export PYENV_VERSION="${current:+$current:}$wanted"; fi
+fi
 
 "${uv[@]}" venv --quiet --clear --python "$python" "$venv"
 "${uv[@]}" pip install --quiet --python "$venv/bin/python" --resolution lowest-direct \

@@ -167,9 +167,11 @@ class SyncDefinition:
         *,
         stage: str = "cache",
     ) -> dict[str, Any]:
-        names = [self.cache_name] if prefix == "/cache/" else [self.cache_name, self.topic_name]
+        names = [self.cache_name]
+        if prefix == "/topics/":
+            names.append(str(self.topic_name))
         arguments: dict[str, Any] = {
-            "ApiEndpoint": self.endpoint + prefix + "/".join(str(n) for n in names),
+            "ApiEndpoint": self.endpoint + prefix + "/".join(names),
             "Method": method,
             "Authentication": {"ConnectionArn": self.connection_arn},
         }

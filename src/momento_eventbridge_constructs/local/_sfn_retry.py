@@ -147,4 +147,4 @@ def _parse_retrier(state: str, where: str, item: Mapping[str, Any]) -> Retrier:
 def _integer(state: str, field: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise DefinitionError(state, field, f"must be an integer >= {minimum}")
-    return value
+    return int(value)
