@@ -22,6 +22,8 @@ from ._validation import is_token
 READER_WARNING_ID = "momento-eventbridge-constructs:StreamReaders"
 MAX_READERS_PER_SHARD = 2
 REGISTRY_ID = "MomentoEventBridgeConstructsStreamReaders"
+PROBE_ID = "MomentoStreamReadersAcknowledgementProbe"
+ACKNOWLEDGED_RULES = "aws:cdk:acknowledged-rules"  # Validations.ACKNOWLEDGED_RULES_METADATA_KEY
 
 
 @dataclass
@@ -84,38 +86,41 @@ class _WarnOverLimit:
 def _warn(stream: _Stream) -> None:
     """One warning, on the last reader, unless the table, any reader or an ancestor of one of
     them acknowledged it (``Annotations.acknowledge_warning``)."""
-    keeper = stream.readers[-1]
-    if not _add_unless_acknowledged(keeper, _message(stream)):
-        return  # the keeper or one of its ancestors (its stack, its app) acknowledged it
-    keeper_path = keeper.node.path + "/"
-    others: list[IConstruct] = [*stream.tables, *stream.readers[:-1]]
-    for other in others:
-        # An acknowledgement on an ancestor of the keeper already silenced the warning above.
-        if keeper_path.startswith(other.node.path + "/"):
-            continue
-        if _acknowledged(other):
-            Annotations.of(keeper).acknowledge_warning(READER_WARNING_ID)
-            return
-
-
-def _add_unless_acknowledged(scope: IConstruct, message: str) -> bool:
-    """Add the warning on ``scope``; False when CDK suppressed it as acknowledged."""
-    before = len(scope.node.metadata)
-    Annotations.of(scope).add_warning_v2(READER_WARNING_ID, message)
-    return len(scope.node.metadata) > before
+    if any(_acknowledged(scope) for scope in (*stream.tables, *stream.readers)):
+        return
+    Annotations.of(stream.readers[-1]).add_warning_v2(READER_WARNING_ID, _message(stream))
 
 
 def _acknowledged(scope: IConstruct) -> bool:
-    """Whether the warning is acknowledged on ``scope`` or an ancestor.
+    """Whether the warning is acknowledged on ``scope`` or one of its ancestors.
 
-    CDK keeps acknowledgements private, so this asks CDK itself: a warning added on ``scope`` is
-    suppressed when acknowledged. A probe that was added is removed again (acknowledging on a
-    scope removes that warning below it; ``scope`` is no ancestor of the keeper).
+    CDK keeps acknowledgements private, so this asks CDK itself: a warning added on a new child
+    of ``scope`` is suppressed when ``scope`` or an ancestor acknowledged it. A child, because
+    aws-cdk-lib releases before the fix of aws/aws-cdk#38820 ignore an acknowledgement on the
+    very construct a warning is added to. The child is removed again.
     """
-    if _add_unless_acknowledged(scope, f"probe of {READER_WARNING_ID}"):
-        Annotations.of(scope).acknowledge_warning(READER_WARNING_ID)
-        return False
-    return True
+    probe = Construct(cast(Construct, scope), PROBE_ID)
+    try:
+        Annotations.of(probe).add_warning_v2(READER_WARNING_ID, "acknowledgement probe")
+        if not probe.node.metadata:
+            return True
+    finally:
+        scope.node.try_remove_child(PROBE_ID)
+    return _acknowledged_as_a_rule(scope)
+
+
+def _acknowledged_as_a_rule(scope: IConstruct) -> bool:
+    """Acknowledged through core ``Validations`` with the id the CDK CLI prints
+    (``Annotation::<id>``), which aws-cdk-lib releases before aws/aws-cdk#37765 record as a
+    rule acknowledgement only (metadata ``aws:cdk:acknowledged-rules``) without passing it on
+    to ``Annotations``."""
+    wanted = {READER_WARNING_ID, f"Annotation::{READER_WARNING_ID}"}
+    for node in scope.node.scopes:
+        for entry in node.node.metadata:
+            data = entry.data
+            if entry.type == ACKNOWLEDGED_RULES and isinstance(data, dict) and wanted & set(data):
+                return True
+    return False
 
 
 def _message(stream: _Stream) -> str:

@@ -107,6 +107,24 @@ def _bind_functions(compiled: Jsonata, moment: datetime) -> None:
     compiled.register_lambda("parse", _parse)
     compiled.register_lambda("uuid", lambda: str(uuid.uuid4()))
     compiled.register_lambda("hash", _hash)
+    compiled.register_lambda("toMillis", _to_millis)
+
+
+def _to_millis(timestamp: Any, picture: Any = None) -> Any:
+    """``$toMillis`` of an ISO 8601 timestamp such as ``$states.context.Execution.StartTime``.
+
+    jsonata-python parses with ``datetime.fromisoformat``, which before Python 3.11 rejects the
+    ``Z`` suffix Step Functions writes; a picture string is not supported locally.
+    """
+    if timestamp is None:
+        return None
+    if picture is not None or not isinstance(timestamp, str):
+        raise StatesError(QUERY_EVALUATION, "$toMillis: only an ISO 8601 string is supported")
+    text = timestamp[:-1] + "+00:00" if timestamp.endswith("Z") else timestamp
+    try:
+        return int(datetime.fromisoformat(text).timestamp() * 1000)
+    except ValueError as error:
+        raise StatesError(QUERY_EVALUATION, f"$toMillis: {error}") from error
 
 
 def _no_eval(*_: Any) -> Any:
