@@ -86,7 +86,8 @@ class _WarnOverLimit:
 def _warn(stream: _Stream) -> None:
     """One warning, on the last reader, unless the table, any reader or an ancestor of one of
     them acknowledged it (``Annotations.acknowledge_warning``)."""
-    if any(_acknowledged(scope) for scope in (*stream.tables, *stream.readers)):
+    candidates: list[IConstruct] = [*stream.tables, *stream.readers]
+    if any(_acknowledged(scope) for scope in candidates):
         return
     Annotations.of(stream.readers[-1]).add_warning_v2(READER_WARNING_ID, _message(stream))
 
