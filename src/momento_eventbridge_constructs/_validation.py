@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
 from enum import Enum
 from typing import NoReturn, TypeVar
 
@@ -192,12 +191,6 @@ class Checker:
                 return member
         options = ", ".join(f"{kind.__name__}.{m.name}" for m in kind)
         self.fail(prop, value, f"must be one of {options} (or its string)")
-
-    def choice(self, prop: str, value: object, allowed: Iterable[str]) -> str:
-        options = tuple(allowed)
-        if not isinstance(value, str) or value not in options:
-            self.fail(prop, value, "must be one of " + ", ".join(repr(o) for o in options))
-        return value
 
 
 class _Shown(str):

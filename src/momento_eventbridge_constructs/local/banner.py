@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, TextIO
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from .runtime import LocalPipeline, PipeSpec
+    from .runtime import LocalPipeline
 
-__all__ = ["call_path", "print_banner"]
-
-
-def call_path(spec: PipeSpec) -> list[str]:
-    """The segments of the path a pipe calls, each ``*`` of its endpoint filled in order.
-
-    ``/cache/*`` with ``PathParameterValues`` ``["weather"]`` is ``["cache", "weather"]``.
-    """
-    values = iter(spec.path_parameter_values)
-    segments = [unquote(part) for part in urlsplit(spec.destination.endpoint).path.split("/")]
-    return [next(values, "*") if part == "*" else part for part in segments if part]
+__all__ = ["print_banner"]
 
 
 def _origin(url: str) -> str:

@@ -239,10 +239,6 @@ class LocalPipeline:
         """The local attributes of the stack's resources, by logical ID."""
         return self._resources.attributes
 
-    def _endpoint_url(self, pipe: PipeSpec) -> str:
-        # Kept for callers written against the earlier module; use PipeSpec.endpoint_url().
-        return pipe.endpoint_url()
-
     def table_name(self, logical_id_or_path: str) -> str:
         """The local name of a table, by logical ID or construct path."""
         return self._resources.table_name(logical_id_or_path)

@@ -48,10 +48,6 @@ class StateMachineSpec:
                 calls.append((str(arguments.get("Method")), str(arguments.get("ApiEndpoint"))))
         return calls
 
-    def http_endpoints(self) -> list[str]:
-        """The ``ApiEndpoint`` of every HTTP task of the definition."""
-        return [url for _, url in self.http_calls()]
-
 
 @dataclass(frozen=True)
 class PipeSpec:
@@ -115,15 +111,8 @@ class PipeSpec:
 
     def cache_names(self) -> list[str]:
         """Every Momento cache the pipe (or its state machine) calls."""
-        if self.state_machine is not None:
-            urls = self.state_machine.http_endpoints()
-        else:
-            try:
-                urls = [self.endpoint_url()]
-            except TemplateError:
-                return []
         names: list[str] = []
-        for url in urls:
+        for _, url in self.calls():
             parts = [part for part in urlsplit(url).path.split("/") if part]
             if len(parts) >= 2 and parts[0] in ("cache", "topics"):
                 name = unquote(parts[1])
