@@ -47,7 +47,7 @@ lint: setup
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/actionlint
-	$(VENV)/bin/shellcheck scripts/install-cdk-cli scripts/test_lowest.sh
+	$(VENV)/bin/shellcheck scripts/install-cdk-cli scripts/install-checkers scripts/test_lowest.sh
 
 typecheck: setup
 	$(VENV)/bin/mypy
