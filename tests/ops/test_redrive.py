@@ -167,6 +167,38 @@ def test_records_expired_from_the_stream_stay_in_the_queue_with_the_reason(
     assert deployed.cached(CACHE, "A") is None
 
 
+def test_each_message_left_is_reported_by_what_went_wrong_with_it(deploy: Any) -> None:
+    """A body that is not JSON says so; a JSON body naming something unusable says what."""
+    deployed = deploy(PIPES_STACK)
+    sqs = deployed.lp.aws.sqs()
+    url = deployed.dead_letter_url()
+    garbled = sqs.send_message(QueueUrl=url, MessageBody="{not json")["MessageId"]
+    not_a_stream = {
+        "DDBStreamBatchInfo": {
+            "shardId": "shardId-1",
+            "startSequenceNumber": "100",
+            "endSequenceNumber": "100",
+            "streamArn": "arn:aws:sqs:us-west-2:123456789012:not-a-stream",
+        }
+    }
+    misnamed = sqs.send_message(QueueUrl=url, MessageBody=json.dumps(not_a_stream))["MessageId"]
+    out = _Sink()
+
+    report = run_redrive(
+        deployed.context(), RedriveOptions(queue_urls=(url,), receive_wait_seconds=0), out, _Sink()
+    )
+
+    reasons = dict(report.left)
+    assert reasons[garbled] == "its body is not JSON"
+    assert reasons[misnamed] == (
+        "it cannot be redriven: arn:aws:sqs:us-west-2:123456789012:not-a-stream is not a "
+        "DynamoDB stream ARN"
+    )
+    assert report.exit_status == 1
+    assert deployed.queue_depth() == 2  # both stay for a later run
+    assert "is not a DynamoDB stream ARN" in out.text
+
+
 class _Sink:
     def __init__(self) -> None:
         self.text = ""

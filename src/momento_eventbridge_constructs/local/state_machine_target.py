@@ -8,6 +8,14 @@ eb-pipes-error-troubleshooting.html): the pipe retries it up to ``MaximumRetryAt
 The state machine runs in :class:`~.stepfunctions.StateMachineInterpreter`; its HTTP tasks go
 to the Momento the runtime uses, with the API key of their connection, and its SQS tasks to
 the local queues.
+
+Two limits bound what reaches the state machine: Pipes sends a Step Functions target at most
+262,144 characters (https://docs.aws.amazon.com/eventbridge/latest/userguide/
+eb-pipes-batching-concurrency.html), and an execution's input is at most 256 KiB of UTF-8
+(https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). What Pipes does
+with a record over either is not documented; here it is a customer invocation error like a
+failed execution (the target refuses the call), so the pipe retries it up to
+``MaximumRetryAttempts`` and then dead-letters it, and the shard moves on.
 """
 
 from __future__ import annotations
@@ -21,11 +29,23 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .aws import LocalAws
 from .specs import PipeSpec, StateMachineSpec
-from .stepfunctions import HttpRequest, HttpResponse, StateMachineInterpreter, urllib_transport
+from .stepfunctions import (
+    HttpRequest,
+    HttpResponse,
+    InvalidExecutionInput,
+    StateMachineInterpreter,
+    urllib_transport,
+)
 from .target import InternalError, InvocationError, TargetRequest
 from .templates import PipeContext
 
-__all__ = ["StateMachineTarget"]
+__all__ = ["PIPES_STATE_MACHINE_PAYLOAD_CHARACTERS", "StateMachineTarget"]
+
+PIPES_STATE_MACHINE_PAYLOAD_CHARACTERS = 262_144
+"""The largest payload Pipes sends a Step Functions target (the batching page)."""
+# StartSyncExecution refuses a longer input with a validation error, HTTP 400 (the API's
+# length constraint and common errors); the status is what the pipe's error reports.
+_REFUSED = 400
 
 
 class StateMachineTarget:
@@ -73,9 +93,20 @@ class StateMachineTarget:
         """Run one execution; 200 when it succeeded.
 
         Raises:
-            InvocationError: the execution failed or timed out.
+            InvocationError: the payload is over a limit, or the execution failed or timed
+                out.
         """
-        result = self._interpreter.start_sync_execution(json.loads(request.body))
+        length = len(request.body)
+        if length > PIPES_STATE_MACHINE_PAYLOAD_CHARACTERS:
+            raise InvocationError(
+                _REFUSED,
+                f"the payload is {length} characters, more than the "
+                f"{PIPES_STATE_MACHINE_PAYLOAD_CHARACTERS} Pipes sends a Step Functions target",
+            )
+        try:
+            result = self._interpreter.start_sync_execution(json.loads(request.body))
+        except InvalidExecutionInput as error:
+            raise InvocationError(_REFUSED, f"StartSyncExecution refused it: {error}") from error
         if result.status != "SUCCEEDED":
             raise InvocationError(500, f"execution {result.status}: {result.error}: {result.cause}")
         return 200

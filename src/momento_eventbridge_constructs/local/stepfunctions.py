@@ -89,6 +89,10 @@ _LOG = logging.getLogger(__name__)
 ExecutionStatus = Literal["SUCCEEDED", "FAILED", "TIMED_OUT"]
 
 EXPRESS_MAX_DURATION_SECONDS = 300.0
+# "Maximum input or output size for a task, state, or execution": 256 KiB as UTF-8
+# (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html); StartSyncExecution
+# states the same bound on its input, 262144 bytes in UTF-8
+# (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartSyncExecution.html).
 PAYLOAD_LIMIT_BYTES = 256 * 1024
 DEFAULT_STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:local"
 DEFAULT_ROLE_ARN = "arn:aws:iam::123456789012:role/local-state-machine"
@@ -139,6 +143,9 @@ class StateMachineInterpreter:
     :param state_machine_arn: ``$states.context.StateMachine.Id``. Default: a local ARN.
     :param role_arn: ``$states.context.Execution.RoleArn``. Default: a local ARN.
     :param max_duration_seconds: longest execution. Default: 300 (EXPRESS).
+    :param payload_limit_bytes: the largest execution input and state output, in UTF-8
+        bytes. Default: 256 KiB, Step Functions' limit. ``None`` runs a definition without it,
+        for code that only reads what the definition would send (it is not Step Functions).
     """
 
     def __init__(
@@ -154,6 +161,7 @@ class StateMachineInterpreter:
         state_machine_arn: str = DEFAULT_STATE_MACHINE_ARN,
         role_arn: str = DEFAULT_ROLE_ARN,
         max_duration_seconds: float = EXPRESS_MAX_DURATION_SECONDS,
+        payload_limit_bytes: int | None = PAYLOAD_LIMIT_BYTES,
     ) -> None:
         self.definition: Definition = parse_definition(definition)
         self.services = TaskServices(http, connection_headers, send_message)
@@ -164,6 +172,7 @@ class StateMachineInterpreter:
         self.state_machine_arn = state_machine_arn
         self.role_arn = role_arn
         self.max_duration_seconds = max_duration_seconds
+        self.payload_limit_bytes = payload_limit_bytes
 
     def start_sync_execution(self, input: Any, *, name: str | None = None) -> ExecutionResult:
         """Run one execution to its end with ``input`` (a JSON value) and report it."""
@@ -171,8 +180,12 @@ class StateMachineInterpreter:
             text = json.dumps(input, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError) as error:
             raise InvalidExecutionInput(f"the input is not JSON: {error}") from error
-        if len(text.encode("utf-8")) > PAYLOAD_LIMIT_BYTES:
-            raise InvalidExecutionInput("the input is larger than 256 KiB")
+        size = len(text.encode("utf-8"))
+        if self.payload_limit_bytes is not None and size > self.payload_limit_bytes:
+            raise InvalidExecutionInput(
+                f"the input is {size} bytes (UTF-8), more than the "
+                f"{self.payload_limit_bytes} an execution accepts"
+            )
         return _Execution(self, text, name or str(uuid.uuid4())).run()
 
 
@@ -234,7 +247,7 @@ class _Execution:
             spec = definition.states[state_name]
             self._enter(spec, retry_count=0)
             outcome = self._step(spec, state_input)
-            _check_size(spec.name, outcome.output)
+            _check_size(spec.name, outcome.output, self.interpreter.payload_limit_bytes)
             self.variables.update(outcome.assigned)
             state_name, state_input = outcome.next, outcome.output
         return state_input
@@ -402,6 +415,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _check_size(state: str, output: Any) -> None:
-    if len(_dumps(output).encode("utf-8")) > PAYLOAD_LIMIT_BYTES:
-        raise StatesError(DATA_LIMIT_EXCEEDED, f"the output of state {state!r} exceeds 256 KiB")
+def _check_size(state: str, output: Any, limit: int | None) -> None:
+    if limit is not None and len(_dumps(output).encode("utf-8")) > limit:
+        problem = f"the output of state {state!r} exceeds {limit} bytes (UTF-8)"
+        raise StatesError(DATA_LIMIT_EXCEEDED, problem)

@@ -167,24 +167,27 @@ class _Redrive:
         tally.add("messages")
         try:
             body = json.loads(message.get("Body", ""))
+        except json.JSONDecodeError:
+            return self._leave(message, "its body is not JSON")
+        try:
             table, keys = self._affected(body)
             ok = all([self._reconcile(table, key) for key in keys])
         except _Left as left:
-            tally.add("messages left", str(left))
-            self.report.left.append((str(message["MessageId"]), str(left)))
-            return False
-        except ValueError:
-            reason = "its body is not JSON"
-            tally.add("messages left", reason)
-            self.report.left.append((str(message["MessageId"]), reason))
-            return False
+            return self._leave(message, str(left))
+        except ValueError as error:
+            # What the message names cannot be used (a stream ARN that is not one, a sequence
+            # number or a binary key that does not parse): say what, in its own words.
+            return self._leave(message, f"it cannot be redriven: {error}")
         if not ok:
-            reason = "some of its keys failed (see above)"
-            tally.add("messages left", reason)
-            self.report.left.append((str(message["MessageId"]), reason))
-            return False
+            return self._leave(message, "some of its keys failed (see above)")
         tally.add("messages redriven")
         return True
+
+    def _leave(self, message: Mapping[str, Any], reason: str) -> bool:
+        """Keep ``message`` in its queue for ``reason``; always ``False`` (not deletable)."""
+        self.report.tally.add("messages left", reason)
+        self.report.left.append((str(message["MessageId"]), reason))
+        return False
 
     # -- what a message names -----------------------------------------------------------------
 

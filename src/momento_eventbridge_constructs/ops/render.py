@@ -203,6 +203,10 @@ class _SyncRenderer:
             send_message=dead_letter,
             sleep=lambda seconds: None,
             clock=lambda: datetime.fromtimestamp(clock(), tz=timezone.utc),
+            # The commands send these calls themselves, not through Step Functions: an item
+            # too large for an execution's 256 KiB is rendered as the sync would write it, so
+            # redrive and backfill can put into the cache what the sync itself cannot carry.
+            payload_limit_bytes=None,
         )
 
     def render(self, record: Mapping[str, Any]) -> list[MomentoCall]:
