@@ -309,7 +309,7 @@ def test_five_different_actions_on_a_shared_queue_are_all_listed() -> None:
     pipes = [topics.pipe(n) for n in range(5)]
     assert len({id(pipe.dead_letter_queue_alarm) for pipe in pipes}) == 1
     assert topics.queue_alarm_actions() == [
-        {"Ref": topics.stack.get_logical_id(t.node.default_child)} for t in topics.topics
+        topics.stack.resolve(t.topic_arn) for t in topics.topics
     ]
 
 
