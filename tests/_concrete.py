@@ -30,8 +30,10 @@ def _physical_name(stack: str, logical_id: str) -> str:
 def _attributes(stack: str, logical_id: str, resource_type: str) -> dict[str, str]:
     name = _physical_name(stack, logical_id)
     if resource_type == "AWS::Events::Connection":
-        # arn:aws:events:<region>:<account>:connection/<name>/<unique id> (EventBridge API
-        # Reference, CreateConnection: ConnectionArn).
+        # arn:aws:events:<region>:<account>:connection/<name>/<unique id>, the format the
+        # MediaConvert API states for an EventBridge connection (https://docs.aws.amazon.com/
+        # sdk-for-kotlin/api/latest/mediaconvert/aws.sdk.kotlin.services.mediaconvert.model/
+        # -input-tams-settings/auth-connection-arn.html). No checker reads it.
         unique_id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
         arn = f"arn:aws:events:{REGION}:{ACCOUNT}:connection/{name}/{unique_id}"
         return {"Ref": name, "Arn": arn, "Name": name}
