@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._nag import DEAD_LETTER_QUEUE_RULES, acknowledge
+from ._validation import Checker
 
 DLQ_RETENTION = Duration.days(14)
 # Built once: each Duration is a jsii object, and creating one is a round trip to Node.js.
@@ -18,6 +19,10 @@ DLQ_ALARM_PERIOD = Duration.minutes(1)
 # the queue alone, not on which pipe happened to be built first.
 SHARED_ALARM_ID = "MomentoDeadLetterAlarm"
 OWN_ALARM_ID = "DeadLetterQueueAlarm"
+# CloudWatch runs at most 5 actions per alarm state (PutMetricAlarm: AlarmActions, 5 items,
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+# A queue's alarm is shared, so each construct's action is added once, and a sixth is an error.
+MAX_ALARM_ACTIONS = 5
 
 ALARM_DESCRIPTION = (
     "Momento updates failed after every retry and are in the dead-letter queue. "
@@ -51,15 +56,60 @@ def dead_letter_alarm(
     """
     if created:
         return _new_alarm(owner, OWN_ALARM_ID, queue, description)
+    existing = shared_alarm(queue)
+    if existing is not None:
+        return existing
+    return _new_alarm(cast(Construct, queue), SHARED_ALARM_ID, queue, description)
+
+
+def shared_alarm(queue: sqs.IQueue) -> cloudwatch.Alarm | None:
+    """The alarm already on ``queue``: its creator's, or the one created under it."""
     creator = queue.node.scope
     existing = getattr(creator, "dead_letter_queue_alarm", None)
     owns_queue = getattr(creator, "dead_letter_queue", None) is queue
     if owns_queue and isinstance(existing, cloudwatch.Alarm):
         return existing
     found = queue.node.try_find_child(SHARED_ALARM_ID)
-    if isinstance(found, cloudwatch.Alarm):
-        return found
-    return _new_alarm(cast(Construct, queue), SHARED_ALARM_ID, queue, description)
+    return found if isinstance(found, cloudwatch.Alarm) else None
+
+
+def check_shared_alarm_action(
+    check: Checker, queue: sqs.IQueue, action: cloudwatch.IAlarmAction
+) -> None:
+    """Reject an action that would be the sixth on the alarm ``queue`` already has."""
+    alarm = shared_alarm(queue)
+    if alarm is None:
+        return
+    listed = alarm_actions(alarm)
+    arn = _action_arn(alarm, action)
+    if arn not in listed and len(listed) >= MAX_ALARM_ACTIONS:
+        check.fail(
+            "alarm_action",
+            check.shown(f"{type(action).__name__} ({arn})"),
+            f"the dead-letter queue {queue.node.path} has one alarm for every construct "
+            f"using it, and it already has {len(listed)} different actions; CloudWatch runs "
+            f"at most {MAX_ALARM_ACTIONS} per alarm state: let these constructs share one "
+            "action (e.g. one SNS topic)",
+        )
+
+
+def add_action_once(alarm: cloudwatch.Alarm, action: cloudwatch.IAlarmAction) -> None:
+    """Add ``action`` unless the alarm already runs the same ARN (constructs sharing a queue
+    share its alarm, and each may pass the same action)."""
+    if _action_arn(alarm, action) not in alarm_actions(alarm):
+        alarm.add_alarm_action(action)
+
+
+def alarm_actions(alarm: cloudwatch.Alarm) -> list[Any]:
+    """The ALARM-state actions of ``alarm`` as the template will list them."""
+    resource = cast(cloudwatch.CfnAlarm, alarm.node.default_child)
+    return list(Stack.of(alarm).resolve(resource.alarm_actions) or [])
+
+
+def _action_arn(alarm: cloudwatch.Alarm, action: cloudwatch.IAlarmAction) -> Any:
+    # What Alarm.add_alarm_action binds (scope and alarm are the alarm); a new SnsAction of
+    # the same topic resolves to the same ARN.
+    return Stack.of(alarm).resolve(action.bind(alarm, alarm).alarm_action_arn)
 
 
 def _new_alarm(scope: Construct, id: str, queue: sqs.IQueue, description: str) -> cloudwatch.Alarm:

@@ -13,7 +13,12 @@ from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ._dead_letter import ALARM_DESCRIPTION, create_dead_letter_queue, dead_letter_alarm
+from ._dead_letter import (
+    ALARM_DESCRIPTION,
+    add_action_once,
+    create_dead_letter_queue,
+    dead_letter_alarm,
+)
 from ._pipe_config import PipeSettings
 from ._pipe_logs import log_configuration, pipe_log_group
 from ._pipe_metrics import failure_alarm, pipe_metric
@@ -122,7 +127,7 @@ class PipeBackedConstruct(Construct):
         action = settings.resources.alarm_action
         if action is not None:
             self.failure_alarm.add_alarm_action(action)
-            self.dead_letter_queue_alarm.add_alarm_action(action)
+            add_action_once(self.dead_letter_queue_alarm, action)
 
     # -- CDK conventions --------------------------------------------------------------------
 

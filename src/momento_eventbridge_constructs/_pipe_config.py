@@ -18,6 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 
+from ._dead_letter import check_shared_alarm_action
 from ._stream_record import check_record_paths
 from ._table import ATTRIBUTE_TYPE_CODES, TableFacts, read_table
 from ._validation import Checker, implements, is_number_token
@@ -310,8 +311,15 @@ def check_logging(props: DeliveryProps, log_level: LogLevel, check: Checker) -> 
 def check_alarms(props: DeliveryProps, check: Checker) -> None:
     if not isinstance(props.create_alarms, bool):
         check.fail("create_alarms", props.create_alarms, "must be True or False")
-    if props.alarm_action is not None and not props.create_alarms:
-        check.fail("alarm_action", props.alarm_action, "is unused when create_alarms is False")
+    action = props.alarm_action
+    if action is None:
+        return
+    if not props.create_alarms:
+        check.fail("alarm_action", action, "is unused when create_alarms is False")
+    if not implements(action, "bind"):
+        check.fail("alarm_action", action, "must be an aws_cloudwatch.IAlarmAction")
+    if props.dead_letter_queue is not None and implements(props.dead_letter_queue, "queue_arn"):
+        check_shared_alarm_action(check, props.dead_letter_queue, action)
 
 
 def check_resources(props: DeliveryProps, check: Checker) -> Resources:

@@ -99,6 +99,8 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
             create_alarms: create alarms on dead-letter queue messages and failed executions.
                 Default: True.
             alarm_action: an action (e.g. ``SnsAction``) for both alarms. Default: none.
+                Constructs sharing a dead-letter queue share its alarm: each action is listed
+                once, and at most 5 different ones fit (CloudWatch's limit per alarm state).
     """
 
     def __init__(

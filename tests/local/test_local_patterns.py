@@ -360,6 +360,76 @@ def test_numeric_ranges(operand: list[Any], value: float, expected: bool) -> Non
     assert matches({"x": [{"numeric": operand}]}, {"x": value}) is expected
 
 
+# --- numbers a numeric match can compare ------------------------------------------------------
+# The operands of aws/event-ruler src/test/software/amazon/event/ruler/JsonRuleCompilerTest.java
+# (testNumericExpressions), as JSON text: Python reads 1E-325 as 0.0 and 1E309 as inf, and only
+# the text shows what the pattern says. ComparableNumber.java (generate) is the rule: a number
+# is compared as a 64-bit float, and one that does not print back as the same decimal (an
+# underflow to 0, an overflow, more digits than a float holds) is "Cannot compare number".
+_EVENT_RULER_VALUES = ("3.8", "0.000033", "-4e-6", "55555", "1E-320")
+GOOD_NUMERIC = [
+    *(f'["{op}", {value}]' for op in ("=", "<", ">", "<=", ">=") for value in _EVENT_RULER_VALUES),
+    '[">", 0, "<", 1]',
+    '[">=", 0, "<", 1]',
+    '[">", 0, "<=", 1]',
+    '[">=", 0, "<=", 1]',
+]
+BAD_NUMERIC = [
+    *(
+        f'["{op}"{value}]'
+        for op in ("=", "<", ">=", "<=")
+        for value in (", true", ", 2.0e422", ', "-4e-6"', "")
+    ),
+    '["=", 1E309]',
+    '["=", 1E-325]',
+    '["<>", 1, ">", 0]',
+    '["==", 1, ">", 0]',
+    '["<", 1, ">", 0]',
+    '[">", 1, "<", 1]',
+    '[">", 30, "<", 1]',
+    '[">", 1, "<", 30, false]',
+]
+
+
+@pytest.mark.parametrize("operand", GOOD_NUMERIC)
+def test_event_ruler_numeric_operands_that_compile(operand: str) -> None:
+    compile_pattern('{"x": [{"numeric": ' + operand + "}]}")
+
+
+@pytest.mark.parametrize("operand", BAD_NUMERIC)
+def test_event_ruler_numeric_operands_that_are_rejected(operand: str) -> None:
+    with pytest.raises(PatternError):
+        compile_pattern('{"x": [{"numeric": ' + operand + "}]}")
+
+
+@pytest.mark.parametrize(
+    "operand",
+    [
+        '["=", 1E-325]',  # testNumericExpressions: underflows to 0
+        '["<", 1E-325]',
+        '[">", 0, "<", 1E-325]',
+        '["=", 0.30000000000000001]',  # ComparableNumber.generate: the float prints as 0.3
+        '["=", 12345678901234567891]',  # ... as 1.2345678901234567E19
+    ],
+)
+def test_a_number_no_float_holds_is_rejected_by_name(operand: str) -> None:
+    with pytest.raises(PatternError, match="cannot be compared as a number"):
+        compile_pattern('{"x": [{"numeric": ' + operand + "}]}")
+
+
+def test_an_underflowing_anything_but_number_is_rejected() -> None:
+    """anything-but numbers go through the same ComparableNumber.generate (JsonRuleCompiler)."""
+    for pattern in ('{"x": [{"anything-but": 1E-325}]}', '{"x": [{"anything-but": [1, 1E-325]}]}'):
+        with pytest.raises(PatternError, match="cannot be compared as a number"):
+            compile_pattern(pattern)
+
+
+def test_1e_320_is_a_float_and_matches_as_one() -> None:
+    pattern = compile_pattern('{"x": [{"numeric": ["=", 1E-320]}]}')
+    assert pattern.matches({"x": 1e-320}) and not pattern.matches({"x": 0})
+    assert compile_pattern('{"x": [{"numeric": ["=", 3.80]}]}').matches({"x": 3.8})
+
+
 # --- wildcard escapes ------------------------------------------------------------------------
 # aws/event-ruler src/test/software/amazon/event/ruler/input/WildcardParserTest.java and the
 # README "Wildcard matching": \* is a literal star, \\ a backslash, any other escape is an error.

@@ -22,6 +22,7 @@ from momento_eventbridge_constructs import (
 )
 
 from .._support import ENV, destinations, resources, template_of, weather_table
+from ._checks import lint
 
 SET, DELETE, PUBLISH = (
     MomentoOperation.CACHE_SET,
@@ -32,7 +33,9 @@ SET, DELETE, PUBLISH = (
 
 class World:
     """Stacks: "Notified" (one pipe, SNS action), "Shared" (three pipes, one created DLQ),
-    "Given" (two pipes, one user queue), "Off" (create_alarms=False)."""
+    "Given" (two pipes, one user queue), "Off" (create_alarms=False), "SharedAction" (three
+    pipes, one created DLQ, one action object) and "GivenAction" (three pipes, one user queue,
+    a new ``SnsAction`` of one topic each)."""
 
     def __init__(self) -> None:
         self.app = cdk.App()
@@ -53,6 +56,28 @@ class World:
         self._pipes(given, [SET, DELETE], dead_letter_queue=self.given_queue)
 
         self._pipes(self._stack("Off"), [SET], create_alarms=False)
+
+        shared_action = self._stack("SharedAction")
+        self.shared_topic = sns.Topic(shared_action, "Topic", enforce_ssl=True)
+        action = cloudwatch_actions.SnsAction(self.shared_topic)
+        first = self._pipes(shared_action, [SET], alarm_action=action)[0]
+        self._pipes(
+            shared_action,
+            [DELETE, PUBLISH],
+            dead_letter_queue=first.dead_letter_queue,
+            alarm_action=action,
+        )
+
+        given_action = self._stack("GivenAction")
+        self.given_topic = sns.Topic(given_action, "Topic", enforce_ssl=True)
+        queue = sqs.Queue(given_action, "Dlq", enforce_ssl=True)
+        for operation in (SET, DELETE, PUBLISH):
+            self._pipes(
+                given_action,
+                [operation],
+                dead_letter_queue=queue,
+                alarm_action=cloudwatch_actions.SnsAction(self.given_topic),
+            )
         self.assembly = self.app.synth()
 
     def _stack(self, name: str) -> cdk.Stack:
@@ -222,3 +247,108 @@ def test_an_alarm_action_needs_alarms() -> None:
         )
     assert raised.value.prop == "alarm_action"
     assert "create_alarms is False" in raised.value.rule
+
+
+@pytest.mark.parametrize(("stack", "topic"), [("SharedAction", "shared"), ("GivenAction", "given")])
+def test_a_shared_queue_alarm_lists_an_action_once(world: World, stack: str, topic: str) -> None:
+    """Three pipes, one queue, one action: the queue's one alarm notifies the topic once (a
+    new ``SnsAction`` of the same topic is the same action), each failure alarm once."""
+    topic_ref = {"Ref": world.logical_id(getattr(world, f"{topic}_topic"))}
+    alarms = world.alarms(stack)
+    by_metric: dict[str, list[Any]] = {}
+    for alarm in alarms.values():
+        by_metric.setdefault(alarm["MetricName"], []).append(alarm["AlarmActions"])
+    assert by_metric == {
+        "ApproximateNumberOfMessagesVisible": [[topic_ref]],
+        "ExecutionFailed": [[topic_ref]] * 3,
+    }
+
+
+def test_the_shared_alarm_and_its_actions_pass_cfn_lint(world: World) -> None:
+    for stack in ("SharedAction", "GivenAction"):
+        assert lint(template_of(world.assembly, stack)) == []
+
+
+class Topics:
+    """One stack: a queue shared by pipes, and topics to notify (nothing is synthesized)."""
+
+    def __init__(self, count: int) -> None:
+        self.app = cdk.App()
+        self.stack = cdk.Stack(self.app, "Topics", env=ENV)
+        self.table = weather_table(self.stack)
+        self.calls = destinations(self.stack)
+        self.queue = sqs.Queue(self.stack, "Dlq", enforce_ssl=True)
+        self.topics = [sns.Topic(self.stack, f"Topic{n}", enforce_ssl=True) for n in range(count)]
+
+    def pipe(self, n: int) -> DynamoToMomentoPipe:
+        return DynamoToMomentoPipe(
+            self.stack,
+            f"Pipe{n}",
+            table=self.table,
+            destination=self.calls[DELETE],
+            cache_name="cache",
+            dead_letter_queue=self.queue,
+            alarm_action=cloudwatch_actions.SnsAction(self.topics[n]),
+        )
+
+    def queue_alarm_actions(self) -> list[Any]:
+        (alarm,) = (
+            resource["Properties"]
+            for resource in resources(
+                template_of(self.app.synth(), "Topics"), "AWS::CloudWatch::Alarm"
+            ).values()
+            if resource["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        )
+        return alarm["AlarmActions"]  # type: ignore[no-any-return]
+
+
+def test_five_different_actions_on_a_shared_queue_are_all_listed() -> None:
+    """CloudWatch runs at most 5 actions per alarm state (``AlarmActions``: 5 items,
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)."""
+    topics = Topics(5)
+    pipes = [topics.pipe(n) for n in range(5)]
+    assert len({id(pipe.dead_letter_queue_alarm) for pipe in pipes}) == 1
+    assert topics.queue_alarm_actions() == [
+        topics.stack.resolve(t.topic_arn) for t in topics.topics
+    ]
+
+
+def test_a_sixth_different_action_on_a_shared_queue_is_rejected() -> None:
+    topics = Topics(6)
+    for n in range(5):
+        topics.pipe(n)
+    with pytest.raises(MomentoConstructError) as raised:
+        topics.pipe(5)
+    assert raised.value.prop == "alarm_action"
+    assert "SnsAction" in raised.value.value and "Topic5" in raised.value.value
+    assert "Topics/Dlq" in raised.value.rule and "at most 5" in raised.value.rule
+    assert "API_PutMetricAlarm" not in str(raised.value)  # the rule, not a link, in the message
+
+
+def test_cfn_lint_agrees_six_actions_are_too_many() -> None:
+    """The limit is CloudFormation's too (cfn-lint reads it from the resource schema): six
+    actions written past the constructs make the template fail cfn-lint."""
+    topics = Topics(6)
+    for n in range(5):
+        topics.pipe(n)
+    alarm = topics.queue.node.find_child("MomentoDeadLetterAlarm")
+    assert isinstance(alarm, cloudwatch.Alarm)
+    alarm.add_alarm_action(cloudwatch_actions.SnsAction(topics.topics[5]))
+    template = topics.app.synth().get_stack_by_name("Topics").template
+    assert [finding for finding in lint(template) if "maximum unique item count: 5" in finding]
+
+
+def test_an_alarm_action_must_be_an_alarm_action() -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "S", env=ENV)
+    with pytest.raises(MomentoConstructError) as raised:
+        DynamoToMomentoPipe(
+            stack,
+            "Pipe",
+            table=weather_table(stack),
+            destination=destinations(stack)[SET],
+            cache_name="cache",
+            alarm_action="arn:aws:sns:us-west-2:123456789012:topic",  # type: ignore[arg-type]
+        )
+    assert raised.value.prop == "alarm_action"
+    assert raised.value.rule == "must be an aws_cloudwatch.IAlarmAction"

@@ -13,7 +13,11 @@ where the AWS pages are silent this module follows that engine's rule compiler
   any other backslash escape is rejected) and ``cidr`` only match strings;
 * ``numeric``: ``["=", n]``, one bound (``<``, ``<=``, ``>``, ``>=``), or a range written
   lower bound first (``[">" or ">=", low, "<" or "<=", high]``) with ``low < high``;
-  only JSON numbers match (DynamoDB ``N`` values are strings in stream records);
+  only JSON numbers match (DynamoDB ``N`` values are strings in stream records); every
+  number of ``numeric`` and of a numeric ``anything-but`` must be exactly a 64-bit float as
+  written (``ComparableNumber.java``: ``1E-325`` underflows and is rejected, ``1E-320`` is
+  a float); this is seen on the JSON text of a pattern (or :class:`~decimal.Decimal`
+  values), since a Python float has already rounded;
 * ``anything-but`` with a value or a list that is all strings or all numbers matches any
   leaf value except an equal one *of the same type*: ``{"anything-but": [100]}`` matches
   the string ``"100"``, ``{"anything-but": "a"}`` matches the number 1;
@@ -43,6 +47,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -128,7 +133,7 @@ class UnsupportedByPipesError(PatternError):
 
 def _as_number(value: object) -> float | None:
     """The value as a float when it is a JSON number (booleans are not numbers), else None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
     return float(value)
 
@@ -138,9 +143,18 @@ def _is_number(value: object) -> bool:
 
 
 def _number(value: object, where: str) -> float:
+    """A number the engine can compare: the float it is, when that float is exactly it."""
     number = _as_number(value)
     if number is None or not math.isfinite(number):
         raise PatternError(f"{where}: expected a finite number, got {value!r}")
+    # event-ruler's ComparableNumber.generate: the float must print back as the same decimal
+    # (the shortest form, as repr writes it), or its digits were lost ("Cannot compare").
+    if isinstance(value, (int, Decimal)) and Decimal(repr(number)) != Decimal(value):
+        raise PatternError(
+            f"{where}: {value} cannot be compared as a number: the nearest 64-bit float is "
+            f"{number!r} (aws/event-ruler, the engine behind EventBridge, compares numbers as "
+            "floats and rejects one that underflows or has more digits than a float holds)"
+        )
     return number
 
 
@@ -443,14 +457,16 @@ class CompiledPattern:
         if isinstance(pattern, str):
             try:
                 parsed = json.loads(pattern)
+                # Numbers as written: whether a float holds one exactly is a rule of the engine.
+                exact = json.loads(pattern, parse_float=Decimal)
             except json.JSONDecodeError as error:
                 raise PatternError(f"pattern is not JSON: {error}") from error
         else:
-            parsed = pattern
+            parsed = exact = pattern
         if not isinstance(parsed, Mapping):
             raise PatternError("an event pattern must be a JSON object")
         self.source: Mapping[str, Any] = parsed
-        self._root = _Node(parsed, "", pipes, in_or=False)
+        self._root = _Node(exact, "", pipes, in_or=False)
         # How many plain sub-patterns the engine compiles this into (one per $or path).
         self.combinations = self._root.combinations()
         if self.combinations > MAX_OR_COMBINATIONS:

@@ -1,0 +1,243 @@
+"""Every state machine definition the constructs emit, checked by tools this project did not
+write: asl-validator (npm, 4.x: the language's JSON schemas, JSONata parsed by the jsonata
+package, transitions and terminal states) and cfn-lint's E3601 (the Step Functions schema
+CloudFormation's linter keeps). Each definition is first resolved to the text Step Functions
+receives (tests/_concrete.py): cfn-lint skips a ``DefinitionString`` that is an ``Fn::Join``.
+
+The sync's definition varies with the topic, the TTL mode, the key (composite, one number, one
+binary), the separator and the body; every variant is built here, plus the weather example's
+WeatherSyncStack. Logging changes only the state machine's LoggingConfiguration, not the
+definition; both are built so that stays true.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_secretsmanager as secretsmanager
+
+from momento_eventbridge_constructs import (
+    DynamoToMomentoSync,
+    LogLevel,
+    MomentoConnection,
+    MomentoPayload,
+)
+from momento_eventbridge_constructs.examples import weather
+
+from .._checkers import run_checker
+from .._concrete import definitions
+from .._support import ENDPOINT, ENV
+from ._checks import lint
+
+S, N, B = (
+    dynamodb.AttributeType.STRING,
+    dynamodb.AttributeType.NUMBER,
+    dynamodb.AttributeType.BINARY,
+)
+
+# Construct ID -> (partition key type, sort key type or None, props of DynamoToMomentoSync).
+VARIANTS: dict[
+    str, tuple[dynamodb.AttributeType, dynamodb.AttributeType | None, dict[str, Any]]
+] = {
+    "Plain": (S, None, {}),  # ttl: 1 hour, the default
+    "FixedTtl": (S, None, {"ttl": cdk.Duration.minutes(5), "topic_name": "changes"}),
+    "Topic": (S, None, {"topic_name": "changes"}),
+    "RelativeTtl": (S, None, {"ttl_attribute": "ttl-seconds", "max_ttl": cdk.Duration.hours(2)}),
+    "EpochTtl": (S, None, {"ttl_epoch_attribute": "expiresAt"}),
+    "Composite": (S, N, {"topic_name": "changes", "ttl_epoch_attribute": "expiresAt"}),
+    "Separator": (S, S, {"key_separator": '"\\|'}),
+    "NumberKey": (N, None, {}),
+    "BinaryKey": (B, None, {"topic_name": "changes"}),
+    "Attributes": (
+        S,
+        None,
+        {"value": MomentoPayload.from_attributes({"Max-Temp": "N", "City": "S"})},
+    ),
+    "ChangeNotice": (S, None, {"value": MomentoPayload.change_notice()}),
+    "LogsOff": (S, None, {"log_level": LogLevel.OFF}),
+    "LogsAll": (S, None, {"log_level": LogLevel.TRACE, "include_execution_data": True}),
+}
+WEATHER = "WeatherSyncStack"
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A definition spoiled in one way the validator must catch."""
+
+    base: str
+    spoil: Callable[[dict[str, Any]], None]
+    error: str  # a piece of the message asl-validator gives
+
+
+def _set(path: list[str | int], value: Any) -> Callable[[dict[str, Any]], None]:
+    def spoil(definition: dict[str, Any]) -> None:
+        node: Any = definition
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = value
+
+    return spoil
+
+
+def _delete(path: list[str | int]) -> Callable[[dict[str, Any]], None]:
+    def spoil(definition: dict[str, Any]) -> None:
+        node: Any = definition
+        for step in path[:-1]:
+            node = node[step]
+        del node[path[-1]]
+
+    return spoil
+
+
+# Each is one mistake a change to _sync_definition.py could make. The check is live only if
+# every one of them is rejected.
+BROKEN: dict[str, Broken] = {
+    "jsonata-syntax": Broken(
+        "Plain", _set(["States", "Read", "Assign", "key"], "{% $states.input[0].( %}"), "Assign"
+    ),
+    "jsonata-in-arguments": Broken(
+        "Plain",
+        _set(["States", "Set", "Arguments", "QueryParameters", "key"], "{% $key & %}"),
+        "QueryParameters",
+    ),
+    "missing-next": Broken("Plain", _set(["States", "Set", "Next"], "Announce"), "Announce"),
+    "no-terminal": Broken("Plain", _delete(["States", "Done"]), "Done"),
+    "jsonpath-field-in-jsonata": Broken(
+        "Topic", _set(["States", "Announce", "ResultPath"], "$.result"), "Announce"
+    ),
+    "condition-not-jsonata": Broken(
+        "EpochTtl", _set(["States", "Route", "Choices", 0, "Condition"], "$record"), "Condition"
+    ),
+    "bad-resource-arn": Broken(
+        "Plain", _set(["States", "DeadLetter", "Resource"], "states:::sqs:sendMessage"), "Resource"
+    ),
+    "unknown-field": Broken("Plain", _set(["States", "Read", "Parameters"], {}), "Read"),
+}
+
+
+class App:
+    """One stack per variant (a table each), and the weather example's stacks."""
+
+    def __init__(self) -> None:
+        self.app = cdk.App(context={"region": ENV.region})
+        for name, (partition, sort, props) in VARIANTS.items():
+            stack = cdk.Stack(self.app, name, env=ENV)
+            table = dynamodb.Table(
+                stack,
+                "Table",
+                partition_key=dynamodb.Attribute(name="pk", type=partition),
+                sort_key=dynamodb.Attribute(name="sk", type=sort) if sort else None,
+                stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            )
+            secret = secretsmanager.Secret.from_secret_name_v2(stack, "ApiKey", "momento-api-key")
+            connection = MomentoConnection(stack, "Connection", api_key_secret=secret)
+            DynamoToMomentoSync(
+                stack,
+                "Sync",
+                table=table,
+                connection=connection,
+                endpoint=ENDPOINT,
+                cache_name="cache",
+                **props,
+            )
+        weather.build_app(self.app)
+        self.assembly = self.app.synth()
+        self.definitions = definitions(self.assembly)
+        self.definition = {name.split("/")[0]: d for name, d in self.definitions.items()}
+        broken = {}
+        for name, case in BROKEN.items():
+            spoiled = copy.deepcopy(self.definition[case.base])
+            case.spoil(spoiled)
+            broken[f"broken:{name}"] = spoiled
+        answer = run_checker("asl.mjs", {"definitions": {**self.definitions, **broken}})
+        self.validator: str = answer["validator"]
+        self.results: dict[str, list[str]] = answer["results"]
+
+
+@pytest.fixture(scope="module")
+def app() -> App:
+    return App()
+
+
+def test_every_state_machine_is_checked(app: App) -> None:
+    """Each stack has exactly one state machine, and each was resolved and validated."""
+    stacks = sorted(name.split("/")[0] for name in app.definitions)
+    assert stacks == sorted([*VARIANTS, WEATHER])
+    assert set(app.definitions) <= set(app.results)
+    assert app.validator.split(".")[0] == "4"
+
+
+@pytest.mark.parametrize("stack", [*VARIANTS, WEATHER])
+def test_asl_validator_accepts_the_definition(app: App, stack: str) -> None:
+    (name,) = (name for name in app.definitions if name.startswith(f"{stack}/"))
+    assert app.results[name] == []
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_asl_validator_rejects_a_broken_definition(app: App, case: str) -> None:
+    """The check is live: the same definitions, each broken in one way, are rejected."""
+    errors = app.results[f"broken:{case}"]
+    assert errors, f"asl-validator accepted the {case} definition"
+    assert any(BROKEN[case].error in error for error in errors), errors
+
+
+def test_the_resolved_definitions_are_concrete(app: App) -> None:
+    """What the validator read is what Step Functions gets: no intrinsic or token left."""
+    for name, definition in app.definitions.items():
+        text = json.dumps(definition)
+        assert "Fn::" not in text and '"Ref"' not in text and "${Token" not in text, name
+        machine = definition["States"]
+        assert machine["DeadLetter"]["Arguments"]["QueueUrl"].startswith("https://sqs."), name
+
+
+def test_logging_does_not_change_the_definition(app: App) -> None:
+    def text(stack: str) -> str:  # the physical names hold the stack's name
+        return json.dumps(app.definition[stack]).replace(stack, "<stack>")
+
+    assert text("LogsOff") == text("LogsAll") == text("Plain")
+
+
+# cfn-lint validates the state machine resource alone: the rest of each template is linted by
+# the modules that build it (test_sync.py, test_weather_example.py, test_templates.py).
+LINT_ROLE = "arn:aws:iam::123456789012:role/sync-state-machine"
+
+
+def _machines(definitions: dict[str, str | dict[str, Any]]) -> dict[str, Any]:
+    """A template of one EXPRESS state machine per definition (text, or an intrinsic)."""
+    return {
+        "Resources": {
+            f"Machine{index}": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "RoleArn": LINT_ROLE,
+                    "StateMachineType": "EXPRESS",
+                    "DefinitionString": definition,
+                },
+            }
+            for index, definition in enumerate(definitions.values())
+        }
+    }
+
+
+def test_cfn_lint_accepts_every_resolved_definition(app: App) -> None:
+    texts: dict[str, str | dict[str, Any]] = {
+        name: json.dumps(definition) for name, definition in app.definitions.items()
+    }
+    assert lint(_machines(texts)) == []
+
+
+def test_cfn_lint_reads_a_definition_only_once_it_is_resolved(app: App) -> None:
+    """Why definitions are resolved before linting: E3601 skips an Fn::Join."""
+    broken = copy.deepcopy(app.definition["Plain"])
+    broken["States"]["Read"]["Parameters"] = {}  # a JSONPath field in a JSONata state
+    found = lint(_machines({"text": json.dumps(broken)}))
+    assert any(finding.startswith("E3601") and "Parameters" in finding for finding in found)
+    joined: dict[str, Any] = {"Fn::Join": ["", [json.dumps(broken)]]}
+    assert lint(_machines({"joined": joined})) == []
