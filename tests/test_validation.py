@@ -159,9 +159,9 @@ def test_ttl_attribute_only_for_cache_set(world: World) -> None:
 def test_ttl_and_ttl_attribute_are_exclusive(world: World) -> None:
     rejects(
         lambda: world.pipe(ttl=cdk.Duration.minutes(5), ttl_attribute="TTL"),
-        "ttl",
-        "5 minutes",
-        "ttl and ttl_attribute \\('TTL'\\) are exclusive",
+        "ttl_attribute",
+        "'TTL'",
+        "ttl and ttl_attribute are exclusive",
     )
 
 

@@ -20,15 +20,14 @@ from aws_cdk import aws_sqs as sqs
 
 from ._stream_record import check_record_paths
 from ._table import ATTRIBUTE_TYPE_CODES, TableFacts, read_table
-from ._validation import Checker, implements, is_number_token
+from ._ttl import TtlProps, TtlRule, check_ttl, seconds, show_duration
+from ._validation import Checker, implements
 from .api_destination import MomentoApiDestination
 from .enums import LogLevel, StartingPosition, StreamEvent
 from .errors import MomentoConstructError
 from .operation import MomentoOperation
 from .payload import KeyInfo, MomentoPayload, check_template_syntax, placeholders
 
-DEFAULT_TTL_SECONDS = 3600
-DEFAULT_MAX_TTL_SECONDS = 24 * 3600  # Momento's hard limit on on-demand caches
 DEFAULT_MAX_RETRY_ATTEMPTS = 5
 MAX_RETRY_ATTEMPTS = 10_000
 DEFAULT_MAX_RECORD_AGE_SECONDS = 3600
@@ -174,7 +173,7 @@ def validate(props: PipeProps, check: Checker) -> PipeConfig:
     operation = props.destination.operation
     _check_names(props, operation, check)
     events = check_event_names(check, props.event_names, operation)
-    ttl_query = _check_ttl(check, operation, props.ttl, props.ttl_attribute, props.max_ttl)
+    ttl = _check_ttl(check, operation, props)
     _check_value(props.value, operation, check)
     settings = check_settings(props, check)
     facts = settings.facts
@@ -184,8 +183,8 @@ def validate(props: PipeProps, check: Checker) -> PipeConfig:
     query: dict[str, str] = {}
     if key is not None and operation is not MomentoOperation.TOPIC_PUBLISH:
         query["key"] = f"$.dynamodb.Keys.{key.attribute}.{key.type_code}"
-    if ttl_query is not None:
-        query["ttl_seconds"] = ttl_query
+    if ttl is not None:
+        query["ttl_seconds"] = _ttl_query(ttl)
     _check_paths(input_template, props.ttl_attribute, query, events, facts, check)
     return PipeConfig(
         settings=settings,
@@ -437,32 +436,14 @@ def check_event_names(
     return frozenset(events)
 
 
-def seconds(check: Checker, prop: str, duration: Duration | None, default: int) -> int:
-    """A concrete, whole number of seconds from an optional ``Duration``."""
-    if duration is None:
-        return default
-    if not isinstance(duration, Duration):
-        check.fail(prop, duration, "must be an aws_cdk.Duration")
-    value = duration.to_seconds(integral=False)
-    if is_number_token(value):
-        check.fail(prop, check.shown("<token>"), "must be a concrete duration, not a token")
-    if value != int(value):
-        check.fail(
-            prop, check.shown(duration.to_human_string()), "must be a whole number of seconds"
-        )
-    return int(value)
-
-
-def _check_ttl(
-    check: Checker,
-    operation: MomentoOperation,
-    ttl: Duration | None,
-    ttl_attribute: str | None,
-    max_ttl: Duration | None,
-) -> str | None:
-    """The ``ttl_seconds`` query value: a fixed number or a JSON path (CACHE_SET only)."""
+def _check_ttl(check: Checker, operation: MomentoOperation, props: PipeProps) -> TtlRule | None:
+    """The TTL rule of a cache set (see :mod:`._ttl`); None for other calls, which take none."""
     if operation is not MomentoOperation.CACHE_SET:
-        for prop, given in (("ttl", ttl), ("ttl_attribute", ttl_attribute), ("max_ttl", max_ttl)):
+        for prop, given in (
+            ("ttl", props.ttl),
+            ("ttl_attribute", props.ttl_attribute),
+            ("max_ttl", props.max_ttl),
+        ):
             if given is not None:
                 check.fail(
                     prop,
@@ -470,42 +451,14 @@ def _check_ttl(
                     f"applies only to CACHE_SET; the destination makes {operation.name}",
                 )
         return None
-    if ttl is not None and ttl_attribute is not None:
-        check.fail(
-            "ttl",
-            check.shown(show_duration(ttl)),
-            f"ttl and ttl_attribute ({ttl_attribute!r}) are exclusive; give one",
-        )
-    cap = seconds(check, "max_ttl", max_ttl, DEFAULT_MAX_TTL_SECONDS)
-    if cap < 1:
-        check.fail("max_ttl", check.shown(f"{cap} seconds"), "must be at least 1 second")
-    if ttl_attribute is not None:
-        check.attribute_name("ttl_attribute", ttl_attribute)
-        return f"$.dynamodb.NewImage.{ttl_attribute}.N"
-    ttl_seconds = seconds(check, "ttl", ttl, DEFAULT_TTL_SECONDS)
-    if not 1 <= ttl_seconds <= cap:
-        limit = (
-            "Momento's 24-hour limit on on-demand caches; raise max_ttl for caches with a "
-            "higher limit)"
-            if max_ttl is None
-            else "max_ttl)"
-        )
-        check.fail(
-            "ttl",
-            check.shown(f"{ttl_seconds} seconds"),
-            f"must be from 1 second to {cap} seconds ({limit}",
-        )
-    return str(ttl_seconds)
+    return check_ttl(check, TtlProps(props.ttl, props.ttl_attribute, props.max_ttl), computed=False)
 
 
-def show_duration(value: object) -> str:
-    """A duration as a person reads it (``1 hour``), for error messages."""
-    if isinstance(value, Duration):
-        try:
-            return value.to_human_string()
-        except Exception:  # a token duration has no human form
-            return "<token duration>"
-    return repr(value)
+def _ttl_query(rule: TtlRule) -> str:
+    """The ``ttl_seconds`` query value: the fixed seconds, or the attribute's JSON path."""
+    if rule.attribute is None:
+        return str(rule.fixed_seconds)
+    return f"$.dynamodb.NewImage.{rule.attribute}.N"
 
 
 def check_key(
