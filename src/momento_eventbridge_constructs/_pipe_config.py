@@ -18,6 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 
+from ._key_schema import UNKNOWN_SCHEMA_RULE, apply_key_schema
 from ._stream_record import check_record_paths
 from ._table import ATTRIBUTE_TYPE_CODES, TableFacts, read_table
 from ._ttl import TtlProps, TtlRule, check_ttl, seconds, show_duration
@@ -107,6 +108,10 @@ class DeliveryProps(Protocol):
     @property
     def table(self) -> dynamodb.ITable: ...
     @property
+    def partition_key(self) -> dynamodb.Attribute | None: ...
+    @property
+    def sort_key(self) -> dynamodb.Attribute | None: ...
+    @property
     def starting_position(self) -> StartingPosition | str: ...
     @property
     def log_level(self) -> LogLevel | str: ...
@@ -140,6 +145,8 @@ class PipeProps:
     """The props of ``DynamoToMomentoPipe`` as given (see its docstring)."""
 
     table: dynamodb.ITable
+    partition_key: dynamodb.Attribute | None
+    sort_key: dynamodb.Attribute | None
     destination: MomentoApiDestination
     cache_name: str
     topic_name: str | None
@@ -214,17 +221,19 @@ def check_settings(props: DeliveryProps, check: Checker) -> PipeSettings:
     check_alarms(props, check)
     resources = check_resources(props, check)
     facts = read_table(props.table)
-    if facts.stream_arn is None:
+    stream_arn = facts.stream_arn
+    if stream_arn is None:
         check.fail(
             "table",
             props.table.node.path,
             "has no stream; create it with stream=StreamViewType.NEW_AND_OLD_IMAGES "
             "(dynamo_stream for TableV2) or import it with table_stream_arn",
         )
+    facts = apply_key_schema(check, facts, props.partition_key, props.sort_key)
     return PipeSettings(
         table=props.table,
         facts=facts,
-        stream_arn=facts.stream_arn,
+        stream_arn=stream_arn,
         max_retry_attempts=props.max_retry_attempts,
         max_record_age_seconds=record_age,
         starting_position=starting_position,
@@ -470,25 +479,22 @@ def check_key(
     cache_call: bool,
     required: bool = True,
 ) -> KeyInfo:
-    """The key attribute and its type code, checked against the table's schema."""
+    """The key attribute and its type code, checked against the table's key schema (known to
+    CDK or stated with ``partition_key``/``sort_key``)."""
     known = facts.key_attributes
+    if known is None:
+        check.fail("partition_key", None, UNKNOWN_SCHEMA_RULE)
     if key_attribute is None:
-        if known is None:
-            check.fail(
-                "key_attribute",
-                None,
-                "is required: the table does not expose its key schema (imported table)",
-            )
         key_attribute = known[0]
     check.attribute_name("key_attribute", key_attribute)
-    if known is not None and key_attribute not in known:
+    if key_attribute not in known:
         check.fail(
             "key_attribute",
             key_attribute,
             f"must be a key attribute of the table ({', '.join(known)}); only key "
             "attributes are present on every stream record",
         )
-    if cache_call and known is not None and len(known) > 1:
+    if cache_call and len(known) > 1:
         check.fail(
             "table",
             check.shown(f"key ({', '.join(known)})"),
@@ -508,28 +514,18 @@ def _key_type_code(
 ) -> str:
     if key_type is not None and not isinstance(key_type, dynamodb.AttributeType):
         check.fail("key_type", key_type, "must be an aws_dynamodb.AttributeType")
-    given = ATTRIBUTE_TYPE_CODES[key_type.name] if key_type is not None else None
-    schema = facts.key_types.get(key_attribute)
-    if given is not None and schema is not None and given != schema:
+    schema = facts.key_types[key_attribute]
+    if key_type is not None and ATTRIBUTE_TYPE_CODES[key_type.name] != schema:
         check.fail(
             "key_type",
-            key_type.name if key_type else None,
+            key_type.name,
             f"the table defines {key_attribute!r} as {schema!r}",
         )
-    code = schema or given
-    if code is None:
-        if not required:
-            return "S"  # unused: the body does not read the key
-        check.fail(
-            "key_type",
-            None,
-            "is required: the table does not expose its key schema (imported table)",
-        )
-    if code == "B" and required:
+    if schema == "B" and required:
         check.fail(
             "key_type",
             "BINARY",
             "binary keys reach the pipe as standard base64, which is not URL-safe and "
             "cannot be a Momento key; key the cache by a STRING or NUMBER attribute",
         )
-    return code
+    return schema

@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 
+from ._key_schema import UNKNOWN_SCHEMA_RULE
 from ._pipe_config import PipeSettings, check_settings
 from ._stream_record import check_record_paths
 from ._table import TableFacts
@@ -31,6 +32,8 @@ class SyncProps:
     """The props of ``DynamoToMomentoSync`` as given (see its docstring)."""
 
     table: dynamodb.ITable
+    partition_key: dynamodb.Attribute | None
+    sort_key: dynamodb.Attribute | None
     connection: MomentoConnection
     endpoint: str
     cache_name: str
@@ -128,14 +131,9 @@ def _check_keys(
 ) -> tuple[KeyInfo, ...]:
     """The key attributes, partition key first; every key attribute of the table is needed."""
     known = facts.key_attributes
+    if known is None:
+        check.fail("partition_key", None, UNKNOWN_SCHEMA_RULE)
     if given is None:
-        if known is None:
-            check.fail(
-                "key_attributes",
-                None,
-                "is required: the table does not expose its key schema (imported table); "
-                "name its partition key, then its sort key",
-            )
         given = known
     if isinstance(given, str) or not isinstance(given, Sequence) or not given:
         check.fail("key_attributes", given, "must be a list of one or two attribute names")
@@ -143,14 +141,14 @@ def _check_keys(
         check.fail("key_attributes", given, "must name the partition key, then the sort key")
     for name in given:
         check.attribute_name("key_attributes", name)
-    if known is not None and tuple(given) != known:
+    if tuple(given) != known:
         check.fail(
             "key_attributes",
             list(given),
             f"must be the table's key attributes in order ({', '.join(known)}): together they "
             "identify an item, so fewer would let items overwrite each other in the cache",
         )
-    keys = tuple(KeyInfo(name, facts.key_types.get(name, "*")) for name in given)
+    keys = tuple(KeyInfo(name, facts.key_types[name]) for name in given)
     if len(keys) > 1 and any(key.type_code == "B" for key in keys):
         check.fail(
             "key_attributes",
@@ -182,7 +180,7 @@ def _check_new_image_reads(
 
     def check_paths(paths: list[str], prop: str) -> None:
         check_record_paths(
-            [p for p in paths if ".*" not in p],
+            paths,
             events=frozenset({"INSERT", "MODIFY"}),
             view_type=view,
             key_attributes=facts.key_attributes,

@@ -227,9 +227,8 @@ class SyncDefinition:
 
 
 def path(root: str, dotted: str) -> str:
-    """A JSONata path with every step quoted (attribute names may hold ``-``); ``*`` is the
-    wildcard (a key of unknown type: the one value of ``{"S": ...}`` or ``{"N": ...}``)."""
-    return root + "".join(f".{step}" if step == "*" else f".`{step}`" for step in dotted.split("."))
+    """A JSONata path with every step quoted (attribute names may hold ``-``)."""
+    return root + "".join(f".`{step}`" for step in dotted.split("."))
 
 
 def jsonata_object(root: str, fields: Sequence[tuple[str, str]]) -> str:
