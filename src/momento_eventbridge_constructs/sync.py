@@ -93,6 +93,10 @@ class DynamoToMomentoSync(PipeBackedConstruct):
             not be sent); the log group serves the pipe and the state machine.
     """
 
+    # Step Functions delivers to the log group through CloudWatch Logs' vended-log
+    # infrastructure: the group it creates is named /aws/vendedlogs/states/... (see _pipe_logs).
+    _vended_log_group = True
+
     def __init__(
         self,
         scope: Construct,
