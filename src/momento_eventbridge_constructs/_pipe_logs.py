@@ -24,9 +24,10 @@ DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 # pages read: unverified.)
 VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/"
 # A state machine's LoggingConfiguration takes the log group ARN, ending in ":*", in at most
-# 256 characters (https://docs.aws.amazon.com/step-functions/latest/apireference/
-# API_CloudWatchLogsLogGroup.html); the name itself may have 1-512 of [.-_/#A-Za-z0-9]
-# (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html).
+# 256 characters (CloudWatchLogsLogGroup,
+# https://docs.aws.amazon.com/step-functions/latest/apireference/API_CloudWatchLogsLogGroup.html);
+# the name itself may have 1-512 of [.-_/#A-Za-z0-9] (CreateLogGroup,
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html).
 MAX_STATE_MACHINE_LOG_GROUP_ARN = 256
 # "arn:" + partition (aws-us-gov, 10) + ":logs:" + region (20 allowed) + ":" + account (12)
 # + ":log-group:" ... ":*"

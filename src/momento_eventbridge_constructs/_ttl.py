@@ -14,8 +14,9 @@ A pipe sends what its input template renders, and templates have no arithmetic
 it can send a fixed TTL or an attribute as it is, but cannot cut it, fall back when it is
 missing, or turn an epoch into time left. So a pipe rejects ``max_ttl`` with ``ttl_attribute``
 (the prop would be ignored) and has no ``ttl_epoch_attribute``; its attribute goes to Momento as
-it is, and Momento answers a missing, zero, negative or too large TTL with 400, which the pipe
-retries and then dead-letters.
+it is, Momento answers a zero, negative or too large TTL with 400, and the pipe retries and then
+dead-letters the record. How Pipes renders a missing attribute is not documented (unverified);
+the local runtime fails such a record before calling, so it is dead-lettered too.
 """
 
 from __future__ import annotations
