@@ -52,8 +52,7 @@ def imported_table(stack: cdk.Stack, exposed: Exposed) -> None:
         table=table,
         destination=destinations(stack)[SET],
         cache_name="orders",
-        key_attribute="OrderId",
-        key_type=dynamodb.AttributeType.NUMBER,
+        partition_key=dynamodb.Attribute(name="OrderId", type=dynamodb.AttributeType.NUMBER),
     )
 
 

@@ -37,6 +37,10 @@ class PipeBackedConstruct(Construct):
     pipe: pipes.CfnPipe
     """The EventBridge pipe (L1); also ``node.default_child``."""
 
+    # A construct whose log group a service other than Pipes delivers to (the sync's state
+    # machine) names the group it creates /aws/vendedlogs/... (see _pipe_logs).
+    _vended_log_group = False
+
     def _build_delivery(self, settings: PipeSettings) -> None:
         """The dead-letter queue and the log group, created unless given."""
         given = settings.resources
@@ -46,7 +50,11 @@ class PipeBackedConstruct(Construct):
         )
         """The dead-letter queue: what still failed after the last retry."""
         self.log_group: logs.ILogGroup | None = pipe_log_group(
-            self, settings.log_level, given.log_group, settings.log_retention
+            self,
+            settings.log_level,
+            given.log_group,
+            settings.log_retention,
+            vended_name=self._vended_log_group,
         )
         """The log group (None when ``log_level`` is ``OFF``)."""
         # Each ARN is a jsii property read (a round trip): read each once.

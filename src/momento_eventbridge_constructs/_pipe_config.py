@@ -19,17 +19,17 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 
 from ._dead_letter import check_shared_alarm_action
+from ._key_schema import UNKNOWN_SCHEMA_RULE, apply_key_schema
 from ._stream_record import check_record_paths
 from ._table import ATTRIBUTE_TYPE_CODES, TableFacts, read_table
-from ._validation import Checker, implements, is_number_token
+from ._ttl import TtlProps, TtlRule, check_ttl, seconds, show_duration
+from ._validation import Checker, implements
 from .api_destination import MomentoApiDestination
 from .enums import LogLevel, StartingPosition, StreamEvent
 from .errors import MomentoConstructError
 from .operation import MomentoOperation
 from .payload import KeyInfo, MomentoPayload, check_template_syntax, placeholders
 
-DEFAULT_TTL_SECONDS = 3600
-DEFAULT_MAX_TTL_SECONDS = 24 * 3600  # Momento's hard limit on on-demand caches
 DEFAULT_MAX_RETRY_ATTEMPTS = 5
 MAX_RETRY_ATTEMPTS = 10_000
 DEFAULT_MAX_RECORD_AGE_SECONDS = 3600
@@ -109,6 +109,10 @@ class DeliveryProps(Protocol):
     @property
     def table(self) -> dynamodb.ITable: ...
     @property
+    def partition_key(self) -> dynamodb.Attribute | None: ...
+    @property
+    def sort_key(self) -> dynamodb.Attribute | None: ...
+    @property
     def starting_position(self) -> StartingPosition | str: ...
     @property
     def log_level(self) -> LogLevel | str: ...
@@ -142,6 +146,8 @@ class PipeProps:
     """The props of ``DynamoToMomentoPipe`` as given (see its docstring)."""
 
     table: dynamodb.ITable
+    partition_key: dynamodb.Attribute | None
+    sort_key: dynamodb.Attribute | None
     destination: MomentoApiDestination
     cache_name: str
     topic_name: str | None
@@ -175,7 +181,7 @@ def validate(props: PipeProps, check: Checker) -> PipeConfig:
     operation = props.destination.operation
     _check_names(props, operation, check)
     events = check_event_names(check, props.event_names, operation)
-    ttl_query = _check_ttl(check, operation, props.ttl, props.ttl_attribute, props.max_ttl)
+    ttl = _check_ttl(check, operation, props)
     _check_value(props.value, operation, check)
     settings = check_settings(props, check)
     facts = settings.facts
@@ -185,8 +191,8 @@ def validate(props: PipeProps, check: Checker) -> PipeConfig:
     query: dict[str, str] = {}
     if key is not None and operation is not MomentoOperation.TOPIC_PUBLISH:
         query["key"] = f"$.dynamodb.Keys.{key.attribute}.{key.type_code}"
-    if ttl_query is not None:
-        query["ttl_seconds"] = ttl_query
+    if ttl is not None:
+        query["ttl_seconds"] = _ttl_query(ttl)
     _check_paths(input_template, props.ttl_attribute, query, events, facts, check)
     return PipeConfig(
         settings=settings,
@@ -216,17 +222,19 @@ def check_settings(props: DeliveryProps, check: Checker) -> PipeSettings:
     check_alarms(props, check)
     resources = check_resources(props, check)
     facts = read_table(props.table)
-    if facts.stream_arn is None:
+    stream_arn = facts.stream_arn
+    if stream_arn is None:
         check.fail(
             "table",
             props.table.node.path,
             "has no stream; create it with stream=StreamViewType.NEW_AND_OLD_IMAGES "
             "(dynamo_stream for TableV2) or import it with table_stream_arn",
         )
+    facts = apply_key_schema(check, facts, props.partition_key, props.sort_key)
     return PipeSettings(
         table=props.table,
         facts=facts,
-        stream_arn=facts.stream_arn,
+        stream_arn=stream_arn,
         max_retry_attempts=props.max_retry_attempts,
         max_record_age_seconds=record_age,
         starting_position=starting_position,
@@ -445,32 +453,14 @@ def check_event_names(
     return frozenset(events)
 
 
-def seconds(check: Checker, prop: str, duration: Duration | None, default: int) -> int:
-    """A concrete, whole number of seconds from an optional ``Duration``."""
-    if duration is None:
-        return default
-    if not isinstance(duration, Duration):
-        check.fail(prop, duration, "must be an aws_cdk.Duration")
-    value = duration.to_seconds(integral=False)
-    if is_number_token(value):
-        check.fail(prop, check.shown("<token>"), "must be a concrete duration, not a token")
-    if value != int(value):
-        check.fail(
-            prop, check.shown(duration.to_human_string()), "must be a whole number of seconds"
-        )
-    return int(value)
-
-
-def _check_ttl(
-    check: Checker,
-    operation: MomentoOperation,
-    ttl: Duration | None,
-    ttl_attribute: str | None,
-    max_ttl: Duration | None,
-) -> str | None:
-    """The ``ttl_seconds`` query value: a fixed number or a JSON path (CACHE_SET only)."""
+def _check_ttl(check: Checker, operation: MomentoOperation, props: PipeProps) -> TtlRule | None:
+    """The TTL rule of a cache set (see :mod:`._ttl`); None for other calls, which take none."""
     if operation is not MomentoOperation.CACHE_SET:
-        for prop, given in (("ttl", ttl), ("ttl_attribute", ttl_attribute), ("max_ttl", max_ttl)):
+        for prop, given in (
+            ("ttl", props.ttl),
+            ("ttl_attribute", props.ttl_attribute),
+            ("max_ttl", props.max_ttl),
+        ):
             if given is not None:
                 check.fail(
                     prop,
@@ -478,42 +468,14 @@ def _check_ttl(
                     f"applies only to CACHE_SET; the destination makes {operation.name}",
                 )
         return None
-    if ttl is not None and ttl_attribute is not None:
-        check.fail(
-            "ttl",
-            check.shown(show_duration(ttl)),
-            f"ttl and ttl_attribute ({ttl_attribute!r}) are exclusive; give one",
-        )
-    cap = seconds(check, "max_ttl", max_ttl, DEFAULT_MAX_TTL_SECONDS)
-    if cap < 1:
-        check.fail("max_ttl", check.shown(f"{cap} seconds"), "must be at least 1 second")
-    if ttl_attribute is not None:
-        check.attribute_name("ttl_attribute", ttl_attribute)
-        return f"$.dynamodb.NewImage.{ttl_attribute}.N"
-    ttl_seconds = seconds(check, "ttl", ttl, DEFAULT_TTL_SECONDS)
-    if not 1 <= ttl_seconds <= cap:
-        limit = (
-            "Momento's 24-hour limit on on-demand caches; raise max_ttl for caches with a "
-            "higher limit)"
-            if max_ttl is None
-            else "max_ttl)"
-        )
-        check.fail(
-            "ttl",
-            check.shown(f"{ttl_seconds} seconds"),
-            f"must be from 1 second to {cap} seconds ({limit}",
-        )
-    return str(ttl_seconds)
+    return check_ttl(check, TtlProps(props.ttl, props.ttl_attribute, props.max_ttl), computed=False)
 
 
-def show_duration(value: object) -> str:
-    """A duration as a person reads it (``1 hour``), for error messages."""
-    if isinstance(value, Duration):
-        try:
-            return value.to_human_string()
-        except Exception:  # a token duration has no human form
-            return "<token duration>"
-    return repr(value)
+def _ttl_query(rule: TtlRule) -> str:
+    """The ``ttl_seconds`` query value: the fixed seconds, or the attribute's JSON path."""
+    if rule.attribute is None:
+        return str(rule.fixed_seconds)
+    return f"$.dynamodb.NewImage.{rule.attribute}.N"
 
 
 def check_key(
@@ -525,25 +487,22 @@ def check_key(
     cache_call: bool,
     required: bool = True,
 ) -> KeyInfo:
-    """The key attribute and its type code, checked against the table's schema."""
+    """The key attribute and its type code, checked against the table's key schema (known to
+    CDK or stated with ``partition_key``/``sort_key``)."""
     known = facts.key_attributes
+    if known is None:
+        check.fail("partition_key", None, UNKNOWN_SCHEMA_RULE)
     if key_attribute is None:
-        if known is None:
-            check.fail(
-                "key_attribute",
-                None,
-                "is required: the table does not expose its key schema (imported table)",
-            )
         key_attribute = known[0]
     check.attribute_name("key_attribute", key_attribute)
-    if known is not None and key_attribute not in known:
+    if key_attribute not in known:
         check.fail(
             "key_attribute",
             key_attribute,
             f"must be a key attribute of the table ({', '.join(known)}); only key "
             "attributes are present on every stream record",
         )
-    if cache_call and known is not None and len(known) > 1:
+    if cache_call and len(known) > 1:
         check.fail(
             "table",
             check.shown(f"key ({', '.join(known)})"),
@@ -563,28 +522,18 @@ def _key_type_code(
 ) -> str:
     if key_type is not None and not isinstance(key_type, dynamodb.AttributeType):
         check.fail("key_type", key_type, "must be an aws_dynamodb.AttributeType")
-    given = ATTRIBUTE_TYPE_CODES[key_type.name] if key_type is not None else None
-    schema = facts.key_types.get(key_attribute)
-    if given is not None and schema is not None and given != schema:
+    schema = facts.key_types[key_attribute]
+    if key_type is not None and ATTRIBUTE_TYPE_CODES[key_type.name] != schema:
         check.fail(
             "key_type",
-            key_type.name if key_type else None,
+            key_type.name,
             f"the table defines {key_attribute!r} as {schema!r}",
         )
-    code = schema or given
-    if code is None:
-        if not required:
-            return "S"  # unused: the body does not read the key
-        check.fail(
-            "key_type",
-            None,
-            "is required: the table does not expose its key schema (imported table)",
-        )
-    if code == "B" and required:
+    if schema == "B" and required:
         check.fail(
             "key_type",
             "BINARY",
             "binary keys reach the pipe as standard base64, which is not URL-safe and "
             "cannot be a Momento key; key the cache by a STRING or NUMBER attribute",
         )
-    return code
+    return schema

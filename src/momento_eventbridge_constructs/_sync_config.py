@@ -12,17 +12,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 
-from ._pipe_config import (
-    DEFAULT_MAX_TTL_SECONDS,
-    DEFAULT_TTL_SECONDS,
-    PipeSettings,
-    check_settings,
-    seconds,
-    show_duration,
-)
+from ._key_schema import UNKNOWN_SCHEMA_RULE
+from ._pipe_config import PipeSettings, check_settings
 from ._stream_record import check_record_paths
-from ._sync_definition import TtlRule
 from ._table import TableFacts
+from ._ttl import TtlProps, TtlRule, check_ttl
 from ._validation import Checker
 from .api_destination import check_endpoint
 from .connection import MomentoConnection
@@ -38,6 +32,8 @@ class SyncProps:
     """The props of ``DynamoToMomentoSync`` as given (see its docstring)."""
 
     table: dynamodb.ITable
+    partition_key: dynamodb.Attribute | None
+    sort_key: dynamodb.Attribute | None
     connection: MomentoConnection
     endpoint: str
     cache_name: str
@@ -89,7 +85,11 @@ def validate_sync(props: SyncProps, check: Checker) -> SyncConfig:
     if props.topic_name is not None:
         check.url_safe_name("topic_name", props.topic_name, "topic")
     _check_separator(check, props.key_separator)
-    ttl = _check_ttl(check, props)
+    ttl = check_ttl(
+        check,
+        TtlProps(props.ttl, props.ttl_attribute, props.max_ttl, props.ttl_epoch_attribute),
+        computed=True,
+    )
     if props.value is not None:
         check.instance("value", props.value, MomentoPayload, "a MomentoPayload")
     settings = check_settings(props, check)
@@ -131,14 +131,9 @@ def _check_keys(
 ) -> tuple[KeyInfo, ...]:
     """The key attributes, partition key first; every key attribute of the table is needed."""
     known = facts.key_attributes
+    if known is None:
+        check.fail("partition_key", None, UNKNOWN_SCHEMA_RULE)
     if given is None:
-        if known is None:
-            check.fail(
-                "key_attributes",
-                None,
-                "is required: the table does not expose its key schema (imported table); "
-                "name its partition key, then its sort key",
-            )
         given = known
     if isinstance(given, str) or not isinstance(given, Sequence) or not given:
         check.fail("key_attributes", given, "must be a list of one or two attribute names")
@@ -146,14 +141,14 @@ def _check_keys(
         check.fail("key_attributes", given, "must name the partition key, then the sort key")
     for name in given:
         check.attribute_name("key_attributes", name)
-    if known is not None and tuple(given) != known:
+    if tuple(given) != known:
         check.fail(
             "key_attributes",
             list(given),
             f"must be the table's key attributes in order ({', '.join(known)}): together they "
             "identify an item, so fewer would let items overwrite each other in the cache",
         )
-    keys = tuple(KeyInfo(name, facts.key_types.get(name, "*")) for name in given)
+    keys = tuple(KeyInfo(name, facts.key_types[name]) for name in given)
     if len(keys) > 1 and any(key.type_code == "B" for key in keys):
         check.fail(
             "key_attributes",
@@ -173,42 +168,6 @@ def _body(
         check.fail(error.prop, check.shown(error.value), error.rule)
 
 
-def _check_ttl(check: Checker, props: SyncProps) -> TtlRule:
-    given = [
-        (name, value)
-        for name, value in (
-            ("ttl", props.ttl),
-            ("ttl_attribute", props.ttl_attribute),
-            ("ttl_epoch_attribute", props.ttl_epoch_attribute),
-        )
-        if value is not None
-    ]
-    if len(given) > 1:
-        names = ", ".join(name for name, _ in given)
-        check.fail(
-            given[1][0],
-            check.shown(show_duration(given[1][1])),
-            f"{names} are exclusive; give one",
-        )
-    cap = seconds(check, "max_ttl", props.max_ttl, DEFAULT_MAX_TTL_SECONDS)
-    if cap < 1:
-        check.fail("max_ttl", check.shown(f"{cap} seconds"), "must be at least 1 second")
-    attribute = props.ttl_attribute or props.ttl_epoch_attribute
-    if attribute is not None:
-        prop = "ttl_attribute" if props.ttl_attribute else "ttl_epoch_attribute"
-        check.attribute_name(prop, attribute)
-        return TtlRule(None, attribute, props.ttl_epoch_attribute is not None, cap)
-    fixed = seconds(check, "ttl", props.ttl, DEFAULT_TTL_SECONDS)
-    if not 1 <= fixed <= cap:
-        check.fail(
-            "ttl",
-            check.shown(f"{fixed} seconds"),
-            f"must be from 1 second to {cap} seconds (max_ttl; Momento's limit on on-demand "
-            "caches is 24 hours)",
-        )
-    return TtlRule(fixed, None, False, cap)
-
-
 def _check_new_image_reads(
     check: Checker, facts: TableFacts, body: tuple[tuple[str, str], ...], ttl: TtlRule
 ) -> None:
@@ -221,7 +180,7 @@ def _check_new_image_reads(
 
     def check_paths(paths: list[str], prop: str) -> None:
         check_record_paths(
-            [p for p in paths if ".*" not in p],
+            paths,
             events=frozenset({"INSERT", "MODIFY"}),
             view_type=view,
             key_attributes=facts.key_attributes,
@@ -231,5 +190,4 @@ def _check_new_image_reads(
 
     check_paths(["$." + path for _, path in body], "value")
     if ttl.attribute is not None:
-        prop = "ttl_epoch_attribute" if ttl.epoch else "ttl_attribute"
-        check_paths([f"$.dynamodb.NewImage.{ttl.attribute}.N"], prop)
+        check_paths([f"$.dynamodb.NewImage.{ttl.attribute}.N"], ttl.prop)

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._ttl import TtlRule
 from .payload import KeyInfo
 
 HTTP_INVOKE = "arn:aws:states:::http:invoke"
@@ -46,16 +47,6 @@ RETRY = {
     "JitterStrategy": "FULL",
 }
 EXECUTION_TIMEOUT_SECONDS = 240
-
-
-@dataclass(frozen=True)
-class TtlRule:
-    """How the cache TTL is found: fixed seconds, or an attribute (relative or epoch)."""
-
-    fixed_seconds: int | None
-    attribute: str | None
-    epoch: bool
-    max_seconds: int
 
 
 @dataclass(frozen=True)
@@ -137,6 +128,7 @@ class SyncDefinition:
         rule = self.ttl
         if rule.attribute is None:
             return str(rule.fixed_seconds)
+        assert rule.max_seconds is not None, "the sync computes every TTL it reads"
         value = self._ttl_value()
         left = f"({value} - {self._started()})" if rule.epoch else value
         # An item without the attribute never expires in the table: cache it for max_ttl.
@@ -235,9 +227,8 @@ class SyncDefinition:
 
 
 def path(root: str, dotted: str) -> str:
-    """A JSONata path with every step quoted (attribute names may hold ``-``); ``*`` is the
-    wildcard (a key of unknown type: the one value of ``{"S": ...}`` or ``{"N": ...}``)."""
-    return root + "".join(f".{step}" if step == "*" else f".`{step}`" for step in dotted.split("."))
+    """A JSONata path with every step quoted (attribute names may hold ``-``)."""
+    return root + "".join(f".`{step}`" for step in dotted.split("."))
 
 
 def jsonata_object(root: str, fields: Sequence[tuple[str, str]]) -> str:

@@ -19,7 +19,8 @@ class TableFacts:
     """The table's stream and key schema, as far as the table object exposes them.
 
     ``schema_known`` is False for imported tables: then the stream may exist (when imported
-    with ``table_stream_arn``) but its view type and the key schema are unknown.
+    with ``table_stream_arn``) but its view type is unknown, and so is the key schema until
+    the user states it (``partition_key``, ``sort_key``: see :mod:`._key_schema`).
     """
 
     stream_arn: str | None

@@ -46,28 +46,42 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
 
     Args:
             table: the source table; it must have a stream. Required.
+            partition_key: the partition key (name and type) of an imported table, as on
+                ``dynamodb.Table``; the key rules then apply as for a table CDK knows.
+                Default: none, which is right for a table defined in the app (CDK knows its
+                schema; a stated one must match it). Required for an imported table
+                (``Table.from_table_attributes``) whenever the pipe reads the key: cache calls
+                and ``MomentoPayload.from_attributes``.
+            sort_key: the sort key of an imported table, when it has one (a cache call on it
+                is then rejected: one attribute does not identify an item). Default: none (no
+                sort key, or the table's own schema); needs ``partition_key``.
             destination: the Momento call to make. Required.
             cache_name: the Momento cache (for topics: the cache that holds the topic).
                 Required; URL-safe characters only.
             topic_name: the Momento topic. Required for ``TOPIC_PUBLISH``, rejected otherwise.
-            key_attribute: the attribute whose value is the Momento key. Default: the table's
-                partition key when the table exposes its schema; required otherwise (cache
-                calls and ``MomentoPayload.from_attributes`` only; accepted and unused on a
-                publish whose body does not read the key). Must be a key attribute.
-            key_type: the key attribute's type, ``STRING`` or ``NUMBER``. Default: from the
-                table's schema; required for an imported table. ``BINARY`` keys are rejected:
-                stream records carry them as standard base64, which is not URL-safe.
+            key_attribute: the attribute whose value is the Momento key (cache calls and
+                ``MomentoPayload.from_attributes`` only; checked and unused on a publish whose
+                body does not read the key). Must be a key attribute. Default: the table's
+                partition key (known to CDK, or stated with ``partition_key``).
+            key_type: the key attribute's type, ``STRING`` or ``NUMBER``; when given, it must
+                match the table's schema. Default: from the table's schema. ``BINARY`` keys
+                are rejected: stream records carry them as standard base64, which is not
+                URL-safe.
             value: the body of ``CACHE_SET`` and ``TOPIC_PUBLISH``. Default:
                 ``MomentoPayload.new_image()`` for ``CACHE_SET``,
                 ``MomentoPayload.change_notice()`` for ``TOPIC_PUBLISH``. ``CACHE_DELETE`` has
                 no body, so a value is rejected there.
-            ttl: a fixed time to live for cached items (``CACHE_SET`` only). Default: 1 hour
-                when ``ttl_attribute`` is not given either.
+            ttl: a fixed time to live for cached items (``CACHE_SET`` only), 1 second to
+                ``max_ttl``. Default: 1 hour when ``ttl_attribute`` is not given either.
             ttl_attribute: a numeric attribute of the new image that holds the time to live in
-                *relative seconds* (``CACHE_SET`` only; not DynamoDB's epoch TTL, which
-                templates cannot convert). Every item must carry it. Exclusive with ``ttl``.
+                *relative seconds* (``CACHE_SET`` only; exclusive with ``ttl``). A pipe sends
+                it as it is (templates have no arithmetic): an item without it, or with a
+                value Momento rejects (0, negative, over the cache's limit), fails and goes to
+                the dead-letter queue. ``DynamoToMomentoSync`` cuts it to ``max_ttl`` and falls
+                back to ``max_ttl`` instead, and also reads DynamoDB's epoch TTL. Default: none.
             max_ttl: the largest ``ttl`` accepted. Default: 24 hours, Momento's limit for
-                on-demand caches; raise it only for caches with a higher limit.
+                on-demand caches; raise it only for caches with a higher limit. Rejected with
+                ``ttl_attribute``, where a pipe could not apply it.
             event_names: the stream events the pipe lets through (``StreamEvent`` members or
                 their strings). Default: ``INSERT`` and
                 ``MODIFY`` for ``CACHE_SET``, ``REMOVE`` for ``CACHE_DELETE``, all three for
@@ -109,6 +123,8 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
         id: str,
         *,
         table: dynamodb.ITable,
+        partition_key: dynamodb.Attribute | None = None,
+        sort_key: dynamodb.Attribute | None = None,
         destination: MomentoApiDestination,
         cache_name: str,
         topic_name: str | None = None,
@@ -135,6 +151,8 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
     ) -> None:
         props = PipeProps(
             table=table,
+            partition_key=partition_key,
+            sort_key=sort_key,
             destination=destination,
             cache_name=cache_name,
             topic_name=topic_name,

@@ -258,6 +258,11 @@ def test_invalid_rate_limits(world: World, rate: object) -> None:
     rejected(lambda: world.destination(rate_limit_per_second=rate), "rate_limit_per_second")
 
 
+BINARY = dynamodb.AttributeType.BINARY
+ID_KEY = dynamodb.Attribute(name="Id", type=dynamodb.AttributeType.STRING)
+DAY_KEY = dynamodb.Attribute(name="Day", type=dynamodb.AttributeType.NUMBER)
+
+
 @given(
     case=st.one_of(
         # a type that is not an AttributeType
@@ -274,6 +279,11 @@ def test_invalid_rate_limits(world: World, rate: object) -> None:
                 ("imported", {"key_attribute": "Id", "key_type": dynamodb.AttributeType.BINARY}),
                 ("imported", {"key_attribute": "Id"}),
                 ("imported", {"key_type": dynamodb.AttributeType.STRING}),
+                # a stated schema gets the rules of a known one
+                ("imported", {"partition_key": dynamodb.Attribute(name="Id", type=BINARY)}),
+                ("imported", {"partition_key": ID_KEY, "sort_key": DAY_KEY}),
+                ("imported", {"sort_key": DAY_KEY}),
+                ("imported", {"partition_key": ID_KEY, "key_attribute": "Other"}),
             ]
         ),
         # not a key attribute of the table
@@ -553,7 +563,7 @@ def build(app: cdk.App, index: int, config: dict[str, Any]) -> None:
         )
         value = pipe.get("value")
         if config["operation"] is not PUBLISH or (value is not None and value.needs_key):
-            pipe.update(key_attribute="Id", key_type=attribute_type)
+            pipe.update(partition_key=dynamodb.Attribute(name="Id", type=attribute_type))
     else:
         table = dynamodb.Table(
             stack,

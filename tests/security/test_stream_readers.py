@@ -67,7 +67,9 @@ class World:
         # The same literal stream ARN imported twice: counted together.
         imported = self._stack("Imported")
         calls = destinations(imported)
-        key = {"key_attribute": "Location", "key_type": dynamodb.AttributeType.STRING}
+        key = {
+            "partition_key": dynamodb.Attribute(name="Location", type=dynamodb.AttributeType.STRING)
+        }
         for index, operation in enumerate((SET, DELETE, DELETE)):
             import_ = dynamodb.Table.from_table_attributes(
                 imported, f"Import{index}", table_name="weather", table_stream_arn=STREAM_ARN

@@ -133,7 +133,7 @@ def _encrypted(app: cdk.App) -> None:
 
 
 def _imported(app: cdk.App) -> None:
-    """An imported table (stream ARN, KMS key), so key attribute and type are given."""
+    """An imported table (stream ARN, KMS key), so its key schema is stated."""
     stack = _stack(app, "Imported")
     calls = destinations(stack)
     table = dynamodb.Table.from_table_attributes(
@@ -149,7 +149,7 @@ def _imported(app: cdk.App) -> None:
             "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         ),
     )
-    key = {"key_attribute": "Location", "key_type": dynamodb.AttributeType.STRING}
+    key = {"partition_key": dynamodb.Attribute(name="Location", type=dynamodb.AttributeType.STRING)}
     _pipe(stack, "Set", table, calls[SET], **key)
     _pipe(stack, "Delete", table, calls[DELETE], **key)
 
