@@ -3,9 +3,9 @@
 HTTP tasks need ``events:RetrieveConnectionCredentials`` on the connection (granted in both
 forms, see ``_arns``: the Step Functions page's example names the full ARN, the reference
 the name only), read access to the connection's own secret and ``states:InvokeHTTPEndpoint``
-limited by ``states:HTTPEndpoint`` and ``states:HTTPMethod``
-(https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html#connect-http-task-permissions). Logging to CloudWatch Logs needs the log
-delivery actions on ``*`` (https://docs.aws.amazon.com/step-functions/latest/dg/
+limited by ``states:HTTPEndpoint`` and ``states:HTTPMethod``, see
+https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html#connect-http-task-permissions.
+Logging to CloudWatch Logs needs the log delivery actions on ``*`` (https://docs.aws.amazon.com/step-functions/latest/dg/
 cw-logs.html#cloudwatch-iam-policy): they cannot be scoped to a log group.
 """
 
