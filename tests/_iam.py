@@ -250,38 +250,56 @@ def simulate(requests: Sequence[Mapping[str, Any]]) -> list[str]:
 class IamSimulateAuthorizer:
     """The local runtime's authorizer hook, backed by one long-lived ``iam.mjs --lines``.
 
-    Decisions are cached (the runtime asks the same question for every record); every
-    request asked is kept in ``asked``, every denial in ``denials`` and every validation
-    problem in ``errors`` (decided as a denial, so the run fails visibly). Call :meth:`close`
-    when done.
+    Decisions are cached (the runtime asks the same question for every record) and shared by
+    every :meth:`view`; each view keeps the requests it was asked in ``asked``, its denials in
+    ``denials`` and every validation problem in ``errors`` (decided as a denial, so the run
+    fails visibly). Call :meth:`close` on the first one when done.
     """
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._process: subprocess.Popen[str] | None = None
-        self._cache: dict[str, bool] = {}
+    def __init__(self, shared: _Evaluator | None = None) -> None:
+        self._evaluator = shared or _Evaluator()
         self.asked: list[AccessRequest] = []
         self.denials: list[AccessRequest] = []
         self.errors: list[str] = []
 
+    def view(self) -> IamSimulateAuthorizer:
+        """An authorizer with the same process and cache and its own records."""
+        return IamSimulateAuthorizer(self._evaluator)
+
     def __call__(self, request: AccessRequest) -> bool:
-        role = request.role
         if request.action == "sts:AssumeRole":
-            payload = assume(role, request.principal, request.context["aws:SourceArn"])
+            payload = assume(request.role, request.principal, request.context["aws:SourceArn"])
         else:
-            payload = call(role, request.action, request.resource, request.context)
+            payload = call(request.role, request.action, request.resource, request.context)
+        allowed, error = self._evaluator.decide(payload)
+        self.asked.append(request)
+        if error:
+            self.errors.append(error)
+        if not allowed:
+            self.denials.append(request)
+        return allowed
+
+    def close(self) -> None:
+        self._evaluator.close()
+
+
+class _Evaluator:
+    """One ``iam.mjs --lines`` process and its cache, safe to use from worker threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[str] | None = None
+        self._cache: dict[str, tuple[bool, str]] = {}
+
+    def decide(self, payload: Mapping[str, Any]) -> tuple[bool, str]:
+        """Whether ``payload`` is allowed, and the validation problem if any."""
         key = json.dumps(payload, sort_keys=True)
         with self._lock:
-            self.asked.append(request)
             if key not in self._cache:
-                answer = self._ask(payload)
                 try:
-                    self._cache[key] = decision(answer, payload) == ALLOWED
+                    self._cache[key] = (decision(self._ask(payload), payload) == ALLOWED, "")
                 except AssertionError as error:
-                    self.errors.append(str(error))
-                    self._cache[key] = False
-            if not self._cache[key]:
-                self.denials.append(request)
+                    self._cache[key] = (False, str(error))
             return self._cache[key]
 
     def _ask(self, payload: Mapping[str, Any]) -> Any:
@@ -300,8 +318,9 @@ class IamSimulateAuthorizer:
         return json.loads(self._process.stdout.readline())
 
     def close(self) -> None:
-        if self._process is not None:
-            assert self._process.stdin is not None
-            self._process.stdin.close()
-            self._process.wait(timeout=30)
-            self._process = None
+        with self._lock:
+            if self._process is not None:
+                assert self._process.stdin is not None
+                self._process.stdin.close()
+                self._process.wait(timeout=30)
+                self._process = None

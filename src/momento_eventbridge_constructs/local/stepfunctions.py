@@ -34,9 +34,10 @@ task and SQS SendMessage (see ``_sfn_http`` and ``_sfn_tasks`` for their details
 Not emulated (a definition using them raises :class:`DefinitionError`): JSONPath, Wait,
 Parallel, Map, other task resources, ``.sync`` / ``.waitForTaskToken``, ``HeartbeatSeconds``,
 ``Credentials``, ``InvocationConfig``. Also not emulated: execution history, logging and
-X-Ray, IAM, at-most-once delivery, timeouts that interrupt a task (a task is only judged
-timed out when it returns; the HTTP transport is given the time it has), the JSONata
-functions ``$partition``, ``$range`` and seeded ``$random``.
+X-Ray, IAM (an ``authorize`` callable may check each task's call), at-most-once delivery,
+timeouts that interrupt a task (a task is only judged timed out when it returns; the HTTP
+transport is given the time it has), the JSONata functions ``$partition``, ``$range`` and
+seeded ``$random``.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ from ._sfn_retry import NO_VALUE, Catcher, find_handler
 from ._sfn_tasks import (
     HTTP_INVOKE,
     SQS_SEND_MESSAGE,
+    Authorize,
     HttpTransport,
     SendMessage,
     TaskServices,
@@ -139,6 +141,8 @@ class StateMachineInterpreter:
     :param state_machine_arn: ``$states.context.StateMachine.Id``. Default: a local ARN.
     :param role_arn: ``$states.context.Execution.RoleArn``. Default: a local ARN.
     :param max_duration_seconds: longest execution. Default: 300 (EXPRESS).
+    :param authorize: called with a task's resource and arguments before the task acts, to
+        fail it with a :class:`StatesError` (an IAM check). Default: none.
     """
 
     def __init__(
@@ -154,9 +158,10 @@ class StateMachineInterpreter:
         state_machine_arn: str = DEFAULT_STATE_MACHINE_ARN,
         role_arn: str = DEFAULT_ROLE_ARN,
         max_duration_seconds: float = EXPRESS_MAX_DURATION_SECONDS,
+        authorize: Authorize | None = None,
     ) -> None:
         self.definition: Definition = parse_definition(definition)
-        self.services = TaskServices(http, connection_headers, send_message)
+        self.services = TaskServices(http, connection_headers, send_message, authorize)
         _check_services(self.definition, self.services)
         self.sleep = sleep
         self.clock = clock
