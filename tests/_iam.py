@@ -267,11 +267,7 @@ class IamSimulateAuthorizer:
         return IamSimulateAuthorizer(self._evaluator)
 
     def __call__(self, request: AccessRequest) -> bool:
-        if request.action == "sts:AssumeRole":
-            payload = assume(request.role, request.principal, request.context["aws:SourceArn"])
-        else:
-            payload = call(request.role, request.action, request.resource, request.context)
-        allowed, error = self._evaluator.decide(payload)
+        allowed, error = self._evaluator.decide(request)
         self.asked.append(request)
         if error:
             self.errors.append(error)
@@ -289,18 +285,33 @@ class _Evaluator:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[str] | None = None
-        self._cache: dict[str, tuple[bool, str]] = {}
+        self._cache: dict[tuple[Any, ...], tuple[bool, str]] = {}
+        # id(role) -> (role, digest of its documents); the role is kept so its id stays its own.
+        self._roles: dict[int, tuple[RolePolicies, str]] = {}
 
-    def decide(self, payload: Mapping[str, Any]) -> tuple[bool, str]:
-        """Whether ``payload`` is allowed, and the validation problem if any."""
-        key = json.dumps(payload, sort_keys=True)
+    def decide(self, request: AccessRequest) -> tuple[bool, str]:
+        """Whether ``request`` is allowed, and the validation problem if any."""
         with self._lock:
+            key = (
+                self._digest(request.role),
+                request.principal,
+                request.action,
+                request.resource,
+                tuple(sorted(request.context.items())),
+            )
             if key not in self._cache:
+                payload = _payload(request)
                 try:
                     self._cache[key] = (decision(self._ask(payload), payload) == ALLOWED, "")
                 except AssertionError as error:
                     self._cache[key] = (False, str(error))
             return self._cache[key]
+
+    def _digest(self, role: RolePolicies) -> str:
+        if id(role) not in self._roles:
+            documents = json.dumps([role.arn, role.trust, role.identity], sort_keys=True)
+            self._roles[id(role)] = (role, _digest(documents))
+        return self._roles[id(role)][1]
 
     def _ask(self, payload: Mapping[str, Any]) -> Any:
         if self._process is None:
@@ -324,3 +335,9 @@ class _Evaluator:
                 self._process.stdin.close()
                 self._process.wait(timeout=30)
                 self._process = None
+
+
+def _payload(request: AccessRequest) -> dict[str, Any]:
+    if request.action == "sts:AssumeRole":
+        return assume(request.role, request.principal, request.context["aws:SourceArn"])
+    return call(request.role, request.action, request.resource, request.context)
