@@ -389,8 +389,9 @@ class _Execution:
 
 
 def _execution_arn(state_machine_arn: str, name: str) -> str:
-    # Express executions: arn:aws:states:<region>:<account>:express:<machine>:<name>:<id>
-    # (the shape seen in StartSyncExecution answers; not a documented contract).
+    # Express executions: arn:aws:states:<region>:<account>:express:<machine>:<name>:<id>, the
+    # reference's "express" resource type (list_awsstepfunctions.html
+    # #awsstepfunctions-resources-for-iam-policies).
     parts = state_machine_arn.split(":")
     if len(parts) >= 7:
         prefix = ":".join([*parts[:5], "express", parts[6]])
