@@ -253,9 +253,13 @@ def test_a_pipe_targets_a_destination_imported_by_arn(cases: Cases) -> None:
     assert pipes_["ToImported"]["Target"] == DESTINATION_ARN
     invoke = [s for s in statements(template, "AWS::IAM::Role") if s["Sid"] == "InvokeMomento"]
     resources_ = [s["Resource"] for s in invoke]
-    assert "arn:aws:events:us-west-2:123456789012:api-destination/momento-set" in resources_
+    # Both forms: the reference's api-destination/<name> and the full ARN the pipe targets.
+    assert [
+        "arn:aws:events:us-west-2:123456789012:api-destination/momento-set",
+        DESTINATION_ARN,
+    ] in resources_
     # A token ARN (another stack's export) is cut with Fn::Split, never parsed in Python.
-    assert any("Fn::Join" in r for r in resources_ if isinstance(r, dict))
+    assert any("Fn::Join" in r[0] for r in resources_ if isinstance(r[0], dict))
 
 
 def test_a_destination_on_an_imported_connection(cases: Cases) -> None:
@@ -368,11 +372,11 @@ def test_grant_invoke(cases: Cases) -> None:
     ]
     assert len(granted) == 1
     assert granted[0]["Effect"] == "Allow"
-    assert granted[0]["Resource"] == {
-        "Fn::GetAtt": [
-            cdk.Stack.of(cases.grantee).resolve(
-                cases.conventions_destination.node.default_child.logical_id  # type: ignore[union-attr]
-            ),
-            "ArnForPolicy",
-        ]
-    }
+    destination = cdk.Stack.of(cases.grantee).resolve(
+        cases.conventions_destination.node.default_child.logical_id  # type: ignore[union-attr]
+    )
+    # ArnForPolicy (the reference's form) and the full ARN with its ID (see _arns).
+    assert granted[0]["Resource"] == [
+        {"Fn::GetAtt": [destination, "ArnForPolicy"]},
+        {"Fn::GetAtt": [destination, "Arn"]},
+    ]

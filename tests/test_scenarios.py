@@ -256,6 +256,7 @@ def test_given_role_gets_an_attached_policy_before_the_pipe(
     assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
     assert set(statements(policy)) == {
         "ReadTableStream",
+        "ListTableStreams",
         "InvokeMomento",
         "SendToDeadLetterQueue",
         "WriteLogs",

@@ -165,26 +165,30 @@ def test_every_iam_statement_names_exact_resources(stacks: Stacks) -> None:
     by_sid = {s["Sid"]: s for s in statements(stacks.template())}
     assert set(by_sid) == {
         "ReadTableStream",
+        "ListTableStreams",
         "StartStateMachine",
         "SendToDeadLetterQueue",
         "WriteLogs",
         "UseMomentoConnection",
         "ReadConnectionSecret",
-        "InvokeMomento",
+        "InvokeMomentoCache",
+        "InvokeMomentoTopic",
         "DeliverLogs",
     }
     for sid, statement in by_sid.items():
-        if sid == "DeliverLogs":  # log delivery cannot be scoped (Step Functions logging page)
+        if sid in ("DeliverLogs", "ListTableStreams"):  # no resource type: only "*" grants them
             assert statement["Resource"] == "*"
             continue
         assert "*" not in json.dumps(statement["Resource"]).replace(":*", ""), sid
-    invoke = by_sid["InvokeMomento"]
-    assert invoke["Action"] == "states:InvokeHTTPEndpoint"
-    assert invoke["Condition"]["StringEquals"]["states:HTTPEndpoint"] == [
-        f"{ENDPOINT}/cache/readings",
-        f"{ENDPOINT}/topics/readings/changes",
-    ]
-    assert invoke["Condition"]["StringEquals"]["states:HTTPMethod"] == ["PUT", "DELETE", "POST"]
+    # One statement per Momento URL, each with only its own methods.
+    for sid, url, methods in (
+        ("InvokeMomentoCache", f"{ENDPOINT}/cache/readings", ["PUT", "DELETE"]),
+        ("InvokeMomentoTopic", f"{ENDPOINT}/topics/readings/changes", ["POST"]),
+    ):
+        assert by_sid[sid]["Action"] == "states:InvokeHTTPEndpoint"
+        assert by_sid[sid]["Condition"] == {
+            "StringEquals": {"states:HTTPEndpoint": url, "states:HTTPMethod": methods}
+        }
     assert by_sid["StartStateMachine"]["Action"] == "states:StartSyncExecution"
     assert by_sid["ReadConnectionSecret"]["Action"] == [
         "secretsmanager:GetSecretValue",

@@ -1,4 +1,16 @@
-"""Names taken from EventBridge ARNs of imported resources, literal or token."""
+"""Names taken from EventBridge ARNs of imported resources, literal or token, and the forms IAM
+statements name them in.
+
+EventBridge returns connection and API destination ARNs with a trailing ID
+(``...:connection/<name>/<id>``, ``...:api-destination/<name>/<id>``), while the Service
+Authorization Reference writes both resource types without it
+(``arn:${Partition}:events:${Region}:${Account}:api-destination/${ApiDestinationName}``,
+``...:connection/${ConnectionName}``,
+https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html#amazoneventbridge-resources-for-iam-policies).
+Which form EventBridge and Step Functions authorize a call with is not documented, so grants
+name both exact forms (:func:`policy_forms`): the call is allowed either way, and no other
+connection or destination is.
+"""
 
 from __future__ import annotations
 
@@ -37,8 +49,14 @@ def name_of(arn: str) -> str:
 
 
 def without_id(arn: str) -> str:
-    """``...:<kind>/<name>``: the form IAM statements name an API destination in."""
+    """``...:<kind>/<name>``: the form the Service Authorization Reference writes."""
     if is_token(arn):
         parts = Fn.split("/", arn)
         return Fn.join("/", [Fn.select(0, parts), Fn.select(1, parts)])
     return "/".join(arn.split("/")[:2])
+
+
+def policy_forms(arn: str, arn_for_policy: str) -> list[str]:
+    """Both exact forms of one connection or API destination: ``<kind>/<name>`` (the
+    reference's, e.g. an API destination's ``ArnForPolicy``) and ``<kind>/<name>/<id>``."""
+    return [arn_for_policy, arn]

@@ -23,6 +23,18 @@ DEAD_LETTER_QUEUE_RULES = {
 }
 
 
+# The rule the library acknowledges on the pipe role it creates, and on the policy it attaches
+# to a given role: the one statement on "*" is dynamodb:ListStreams.
+PIPE_ROLE_RULES = {
+    "AwsSolutions-IAM5[Resource::*]": (
+        "dynamodb:ListStreams, which the Pipes page lists for DynamoDB stream sources "
+        "(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-permissions.html), "
+        "has no resource type in the Service Authorization Reference, so only '*' grants it; "
+        "it lists stream ARNs, never records. Every other statement names exact resources."
+    ),
+}
+
+
 # Rules the library acknowledges on the sync's state machine and its role.
 STATE_MACHINE_RULES = {
     "AwsSolutions-SF1": (

@@ -19,6 +19,7 @@ from ._dead_letter import (
     create_dead_letter_queue,
     dead_letter_alarm,
 )
+from ._nag import PIPE_ROLE_RULES, acknowledge
 from ._pipe_config import PipeSettings
 from ._pipe_logs import log_configuration, pipe_log_group
 from ._pipe_metrics import failure_alarm, pipe_metric
@@ -79,11 +80,14 @@ class PipeBackedConstruct(Construct):
         """The policy attached to a given role (None when the construct created the role)."""
         given = settings.resources.role
         if given is None:
-            self.role: iam.IRole = create_pipe_role(self, statements, settings.pipe_name)
+            role = create_pipe_role(self, statements, settings.pipe_name)
+            acknowledge(role, PIPE_ROLE_RULES)
+            self.role: iam.IRole = role
             """The role the pipe assumes."""
         else:
             self.role = given
             self.policy = attach_to_given_role(self, given, statements)
+            acknowledge(self.policy, PIPE_ROLE_RULES)
 
     def _stream_parameters(
         self, settings: PipeSettings, parallelization_factor: int | None = None

@@ -1,4 +1,11 @@
-"""The role a pipe assumes: least privilege, trusted only by pipes of this account and region."""
+"""The role a pipe assumes: least privilege, trusted only by pipes of this account and region.
+
+The DynamoDB actions are the ones the Pipes page lists for a DynamoDB stream source
+(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-permissions.html).
+``dynamodb:ListStreams`` has no resource type in the Service Authorization Reference
+(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html#amazondynamodb-actions-as-permissions),
+so only a statement on ``*`` grants it; it lists stream ARNs and labels, never records.
+"""
 
 from __future__ import annotations
 
@@ -31,9 +38,11 @@ def pipe_statements(
                 "dynamodb:DescribeStream",
                 "dynamodb:GetRecords",
                 "dynamodb:GetShardIterator",
-                "dynamodb:ListStreams",
             ],
             resources=[stream_arn],
+        ),
+        iam.PolicyStatement(
+            sid="ListTableStreams", actions=["dynamodb:ListStreams"], resources=["*"]
         ),
         target,
         send,
@@ -79,7 +88,9 @@ def create_pipe_role(
 ) -> iam.Role:
     """A role with the statements inline, assumable only by pipes of this account and region.
 
-    The ``aws:SourceArn`` pattern is built without the pipe's own ARN, which would be a cycle.
+    The ``aws:SourceArn`` pattern is built without the pipe's own ARN, which would be a cycle,
+    in the reference's pipe ARN format ``arn:${Partition}:pipes:${Region}:${Account}:pipe/${Name}``
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridgepipes.html#amazoneventbridgepipes-resources-for-iam-policies).
     """
     stack = Stack.of(scope)
     conditions = {

@@ -1,10 +1,11 @@
 """What the sync's state machine may do: exactly its connection, Momento calls and queue.
 
-HTTP tasks need ``events:RetrieveConnectionCredentials`` on the connection, read access to the
-connection's own secret and ``states:InvokeHTTPEndpoint`` limited by ``states:HTTPEndpoint``
-and ``states:HTTPMethod`` (https://docs.aws.amazon.com/step-functions/latest/dg/
-call-https-apis.html#connect-http-task-permissions). Logging to CloudWatch Logs needs the log
-delivery actions on ``*`` (https://docs.aws.amazon.com/step-functions/latest/dg/
+HTTP tasks need ``events:RetrieveConnectionCredentials`` on the connection (granted in both
+forms, see ``_arns``: the Step Functions page's example names the full ARN, the reference
+the name only), read access to the connection's own secret and ``states:InvokeHTTPEndpoint``
+limited by ``states:HTTPEndpoint`` and ``states:HTTPMethod``, see
+https://docs.aws.amazon.com/step-functions/latest/dg/call-https-apis.html#connect-http-task-permissions.
+Logging to CloudWatch Logs needs the log delivery actions on ``*`` (https://docs.aws.amazon.com/step-functions/latest/dg/
 cw-logs.html#cloudwatch-iam-policy): they cannot be scoped to a log group.
 """
 
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from ._arns import policy_forms, without_id
 from ._pipe_role import dead_letter_statements
 from ._sync_definition import SyncDefinition
 
@@ -45,7 +47,7 @@ def state_machine_statements(
         iam.PolicyStatement(
             sid="UseMomentoConnection",
             actions=["events:RetrieveConnectionCredentials"],
-            resources=[connection_arn],
+            resources=policy_forms(connection_arn, without_id(connection_arn)),
         ),
         iam.PolicyStatement(
             sid="ReadConnectionSecret",
@@ -61,32 +63,49 @@ def state_machine_statements(
     return statements
 
 
-def invoke_http_statement(
+def invoke_http_statements(
     state_machine_arn: str, definition: SyncDefinition
-) -> iam.PolicyStatement:
-    """Call exactly the Momento URLs and methods of the definition, from this state machine."""
-    cache_url = f"{definition.endpoint}/cache/{definition.cache_name}"
-    endpoints = [cache_url]
-    methods = ["PUT", "DELETE"]
+) -> list[iam.PolicyStatement]:
+    """Call exactly the Momento URLs of the definition, each with its own methods only (one
+    statement per URL: a single one would also allow every other pairing, e.g. a POST to the
+    cache URL), from this state machine.
+
+    The resource is the state machine, as on the Step Functions page above; the Service
+    Authorization Reference lists ``states:InvokeHTTPEndpoint`` with no resource type and no
+    condition key, while that page documents both keys and the resource.
+    """
+    calls = [("InvokeMomentoCache", f"/cache/{definition.cache_name}", ["PUT", "DELETE"])]
     if definition.topic_name is not None:
-        endpoints.append(
-            f"{definition.endpoint}/topics/{definition.cache_name}/{definition.topic_name}"
+        path = f"/topics/{definition.cache_name}/{definition.topic_name}"
+        calls.append(("InvokeMomentoTopic", path, ["POST"]))
+    return [
+        iam.PolicyStatement(
+            sid=sid,
+            actions=["states:InvokeHTTPEndpoint"],
+            resources=[state_machine_arn],
+            conditions={
+                "StringEquals": {
+                    "states:HTTPEndpoint": definition.endpoint + path,
+                    "states:HTTPMethod": methods,
+                }
+            },
         )
-        methods.append("POST")
-    return iam.PolicyStatement(
-        sid="InvokeMomento",
-        actions=["states:InvokeHTTPEndpoint"],
-        resources=[state_machine_arn],
-        conditions={
-            "StringEquals": {"states:HTTPEndpoint": endpoints, "states:HTTPMethod": methods}
-        },
-    )
+        for sid, path, methods in calls
+    ]
 
 
 def create_state_machine_role(
     scope: Construct, statements: Sequence[iam.PolicyStatement]
 ) -> iam.Role:
-    """A role only Step Functions state machines of this account and region may assume."""
+    """A role only Step Functions state machines of this account and region may assume.
+
+    A state machine's ARN is ``arn:${Partition}:states:${Region}:${Account}:stateMachine:
+    ${StateMachineName}``, a colon before the name
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html#awsstepfunctions-resources-for-iam-policies;
+    the trust policy of https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html
+    matches ``stateMachine:*``). The name is generated and the machine's own ARN would be a
+    cycle, so any state machine of this account and region matches.
+    """
     stack = Stack.of(scope)
     return iam.Role(
         scope,
@@ -97,7 +116,10 @@ def create_state_machine_role(
                 "StringEquals": {"aws:SourceAccount": stack.account},
                 "ArnLike": {
                     "aws:SourceArn": stack.format_arn(
-                        service="states", resource="stateMachine", resource_name="*"
+                        service="states",
+                        resource="stateMachine",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
                     )
                 },
             },

@@ -6,7 +6,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ._arns import check_events_arn, without_id
+from ._arns import check_events_arn, policy_forms, without_id
 from ._validation import Checker, l1_of
 from .connection import MomentoConnection
 from .endpoint import MomentoEndpoint
@@ -157,12 +157,27 @@ class MomentoApiDestination(Construct):
         return self._arn_for_policy
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` call this destination (``events:InvokeApiDestination``)."""
+        """Let ``grantee`` call this destination: ``events:InvokeApiDestination`` on
+        ``ArnForPolicy`` and on the full ARN (see :func:`invoke_statement`)."""
         return iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["events:InvokeApiDestination"],
-            resource_arns=[self._arn_for_policy],
+            resource_arns=policy_forms(self._arn, self._arn_for_policy),
         )
+
+
+def invoke_statement(destination: MomentoApiDestination, sid: str) -> iam.PolicyStatement:
+    """``events:InvokeApiDestination`` on ``destination`` in both exact forms: ``ArnForPolicy``
+    (the Service Authorization Reference's ``api-destination/<name>``) and the full ARN with its
+    ID (how a pipe names its target). Which one EventBridge authorizes the call with is not
+    documented: granting both allows it either way, and no other destination."""
+    return iam.PolicyStatement(
+        sid=sid,
+        actions=["events:InvokeApiDestination"],
+        resources=policy_forms(
+            destination.api_destination_arn, destination.api_destination_arn_for_policy
+        ),
+    )
 
 
 def check_endpoint(check: Checker, endpoint: object) -> None:

@@ -17,7 +17,7 @@ from ._pipe_base import PipeBackedConstruct
 from ._pipe_config import DEFAULT_MAX_RETRY_ATTEMPTS, PipeConfig, PipeProps, validate
 from ._readers import READER_WARNING_ID
 from ._validation import Checker
-from .api_destination import MomentoApiDestination
+from .api_destination import MomentoApiDestination, invoke_statement
 from .enums import LogLevel, StartingPosition, StreamEvent
 from .operation import MomentoOperation
 from .payload import MomentoPayload
@@ -182,14 +182,7 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
         self._expose(config)
         settings = config.settings
         self._build_delivery(settings)
-        self._bind_role(
-            settings,
-            iam.PolicyStatement(
-                sid="InvokeMomento",
-                actions=["events:InvokeApiDestination"],
-                resources=[config.destination.api_destination_arn_for_policy],
-            ),
-        )
+        self._bind_role(settings, invoke_statement(config.destination, "InvokeMomento"))
         self.pipe = self._build_pipe(config)
         self._finish(settings, [])
 

@@ -19,7 +19,7 @@ from ._pipe_base import PipeBackedConstruct
 from ._pipe_config import DEFAULT_MAX_RETRY_ATTEMPTS
 from ._sync_config import SyncConfig, SyncProps, validate_sync
 from ._sync_definition import SyncDefinition
-from ._sync_role import create_state_machine_role, invoke_http_statement, state_machine_statements
+from ._sync_role import create_state_machine_role, invoke_http_statements, state_machine_statements
 from ._validation import Checker
 from .connection import MomentoConnection
 from .enums import LogLevel, StartingPosition
@@ -229,7 +229,7 @@ class DynamoToMomentoSync(PipeBackedConstruct):
         self.invoke_policy = iam.Policy(
             self,
             "InvokeMomentoPolicy",
-            statements=[invoke_http_statement(machine.attr_arn, definition)],
+            statements=invoke_http_statements(machine.attr_arn, definition),
         )
         self.invoke_policy.attach_to_role(self.state_machine_role)
         return machine

@@ -305,3 +305,23 @@ def wait_for() -> Any:
 def fake_clock() -> FakeClock:
     """A clock that only moves with ``advance(seconds)``."""
     return FakeClock()
+
+
+@pytest.fixture(scope="module")
+def iam_evaluator() -> Iterator[Any]:
+    """One @cloud-copilot/iam-simulate process (Node.js) per module, see ``iam_authorizer``."""
+    from .._iam import IamSimulateAuthorizer
+
+    authorizer = IamSimulateAuthorizer()
+    try:
+        yield authorizer
+    finally:
+        authorizer.close()
+
+
+@pytest.fixture
+def iam_authorizer(iam_evaluator: Any) -> Any:
+    """An authorizer for ``LocalPipeline(authorizer=...)``: every call made for a role is
+    decided by an IAM evaluator as AWS would; ``asked``, ``denials`` and ``errors`` are this
+    test's own."""
+    return iam_evaluator.view()

@@ -15,11 +15,14 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sqs as sqs
 
 from momento_eventbridge_constructs import DynamoToMomentoPipe, MomentoOperation, MomentoPayload
 from momento_eventbridge_constructs.examples import weather as weather_example
 from momento_eventbridge_constructs.local import LocalMomentoServer, LocalPipeline
 
+from .._iam import IamSimulateAuthorizer
 from .._support import ENV, destinations
 from ._momento import cached as cached_value
 from ._momento import local_server
@@ -61,19 +64,69 @@ def scenario(app: cdk.App) -> None:
     )
 
 
+def old_grant(app: cdk.App) -> None:
+    """A pipe whose role (given, immutable) was granted what earlier releases documented:
+    events:InvokeApiDestination on the destination's ArnForPolicy only."""
+    stack = cdk.Stack(app, "OldGrantStack", env=ENV)
+    table = dynamodb.Table(
+        stack,
+        "Orders",
+        partition_key=dynamodb.Attribute(name="OrderId", type=dynamodb.AttributeType.STRING),
+        stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    )
+    queue = sqs.Queue(stack, "Dlq")
+    destination = destinations(stack)[MomentoOperation.CACHE_SET]
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("pipes.amazonaws.com"))
+    table.grant_stream_read(role)
+    queue.grant_send_messages(role)
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["events:InvokeApiDestination"],
+            resources=[destination.api_destination_arn_for_policy],
+        )
+    )
+    DynamoToMomentoPipe(
+        stack,
+        "Put",
+        table=table,
+        destination=destination,
+        cache_name=SCENARIO_CACHE,
+        role=role.without_policy_updates(),
+        dead_letter_queue=queue,
+        max_retry_attempts=0,
+        log_level="OFF",
+    )
+    # A role given nothing at all: it cannot even read its stream.
+    bare = iam.Role(stack, "Bare", assumed_by=iam.ServicePrincipal("pipes.amazonaws.com"))
+    DynamoToMomentoPipe(
+        stack,
+        "Unread",
+        table=table,
+        destination=destination,
+        cache_name=SCENARIO_CACHE,
+        role=bare.without_policy_updates(),
+        dead_letter_queue=queue,
+        log_level="OFF",
+    )
+
+
 @pytest.fixture(scope="module")
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outdir = tmp_path_factory.mktemp("constructs") / "cdk.out"
     app = cdk.App(outdir=str(outdir), context={"region": "us-west-2"})
     weather_example.build_app(app)
     scenario(app)
+    old_grant(app)
     app.synth()
     return outdir
 
 
 @pytest.fixture
-def weather(assembly: Path) -> Iterator[LocalPipeline]:
-    with LocalPipeline.from_cloud_assembly(assembly, "WeatherStack") as lp:
+def weather(assembly: Path, iam_authorizer: IamSimulateAuthorizer) -> Iterator[LocalPipeline]:
+    # Every call made for a role is decided by an IAM evaluator, as on AWS.
+    with LocalPipeline.from_cloud_assembly(
+        assembly, "WeatherStack", authorizer=iam_authorizer
+    ) as lp:
         yield lp
 
 
@@ -103,7 +156,9 @@ def cached(lp: LocalPipeline, key: str, cache: str = CACHE) -> Any:
 server = local_server
 
 
-def test_example_puts_updates_evicts_and_announces(weather: LocalPipeline) -> None:
+def test_example_puts_updates_evicts_and_announces(
+    weather: LocalPipeline, iam_authorizer: IamSimulateAuthorizer
+) -> None:
     for city, temp in (("New York", 80), ("Rio de Janeiro", 91), ("São Paulo", 77)):
         put_weather(weather, city, temp, ttl=90)
     weather.drain(timeout=20)
@@ -141,11 +196,19 @@ def test_example_puts_updates_evicts_and_announces(weather: LocalPipeline) -> No
     publishes = [r for r in server(weather).requests if r.method == "POST"]
     assert {r.headers.get("content-type") for r in publishes} == {"text/plain"}
     assert weather.dead_letters() == []
+    actions = {request.action for request in iam_authorizer.asked}
+    assert {"sts:AssumeRole", "dynamodb:GetRecords", "events:InvokeApiDestination"} <= actions
+    # The API destination is asked in both forms, api-destination/NAME and .../NAME/ID.
+    invoked = [r.resource for r in iam_authorizer.asked if r.action.endswith("ApiDestination")]
+    assert {resource.count("/") for resource in invoked} == {1, 2}
+    assert iam_authorizer.errors == [] and iam_authorizer.denials == []
 
 
-def put_order(lp: LocalPipeline, order_id: str, status: str) -> None:
+def put_order(
+    lp: LocalPipeline, order_id: str, status: str, table: str = "OrdersStack/Orders"
+) -> None:
     lp.dynamodb.put_item(
-        TableName=lp.table_name("OrdersStack/Orders"),
+        TableName=lp.table_name(table),
         Item={"OrderId": {"S": order_id}, "Status": {"S": status}, "Total": {"N": "12.5"}},
     )
 
@@ -214,3 +277,33 @@ def test_remote_momento_mode_sends_the_real_key_and_never_prints_it(
         assert {r.status for r in calls} == {204}
     assert described and all(SENTINEL_KEY not in line for line in described)
     assert SENTINEL_KEY not in caplog.text
+
+
+def test_a_role_without_the_full_arn_grant_dead_letters_like_on_aws(
+    assembly: Path, iam_authorizer: IamSimulateAuthorizer
+) -> None:
+    """Which form EventBridge authorizes an API destination with is not documented, so the
+    local runtime requires both: a role granted ArnForPolicy only cannot call Momento, and
+    each record is a customer invocation error, then a dead letter (the Pipes error page).
+    A role that may not read the stream runs no pipe at all."""
+    with LocalPipeline.from_cloud_assembly(
+        assembly, "OldGrantStack", authorizer=iam_authorizer, retry_base_delay=0.01
+    ) as lp:
+        (unread,) = lp.skipped_pipes.values()
+        assert unread.startswith("AccessDenied") and "dynamodb:DescribeStream" in unread
+        put_order(lp, "A-1", "paid", table="OldGrantStack/Orders")
+        lp.drain(timeout=20)
+        assert server(lp).requests == []
+        (letter,) = lp.dead_letters()
+        assert letter["DDBStreamBatchInfo"]["batchSize"] == 1
+        (failed,) = [e for e in lp.events() if e.outcome == "failed"]
+        assert failed.error_class == "customer invocation error"
+        assert "AccessDenied" in failed.error and "events:InvokeApiDestination" in failed.error
+        (pipe,) = lp.pipes
+    # Only the full ARN (with its ID) is refused; ArnForPolicy, the stream and the queue pass.
+    denied = {(r.action, r.resource) for r in iam_authorizer.denials}
+    assert denied == {
+        ("events:InvokeApiDestination", pipe.destination.arn),
+        ("dynamodb:DescribeStream", pipe.source_arn),
+    }
+    assert iam_authorizer.errors == []

@@ -7,9 +7,11 @@ naming the keys.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,9 @@ from aws_cdk import aws_dynamodb as dynamodb
 
 from momento_eventbridge_constructs import DynamoToMomentoSync, MomentoOperation, MomentoPayload
 from momento_eventbridge_constructs.local import LocalPipeline
+from momento_eventbridge_constructs.local.assembly import load_stack
 
+from .._iam import IamSimulateAuthorizer
 from .._support import ENDPOINT, ENV, destinations
 from ._momento import cached as cached_value
 from ._momento import local_server
@@ -81,11 +85,18 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def lp(assembly: Path) -> Iterator[LocalPipeline]:
+def lp(assembly: Path, iam_authorizer: IamSimulateAuthorizer) -> Iterator[LocalPipeline]:
+    # Every call made for the pipe's and the state machine's roles is decided by an IAM
+    # evaluator, as on AWS: a denial fails the change here too.
     with LocalPipeline.from_cloud_assembly(
-        assembly, STACK, state_machine_retry_scale=0.01, retry_base_delay=0.01
+        assembly,
+        STACK,
+        state_machine_retry_scale=0.01,
+        retry_base_delay=0.01,
+        authorizer=iam_authorizer,
     ) as pipeline:
         yield pipeline
+    assert iam_authorizer.errors == []
 
 
 def put_reading(lp: LocalPipeline, station: str, day: int, temp: int, expires: int) -> None:
@@ -135,6 +146,65 @@ def test_composite_keys_bodies_and_epoch_ttl(lp: LocalPipeline) -> None:
     assert now + 600 - time.time() - 5 <= int(put.query["ttl_seconds"][0]) <= 600
     deletes = [r for r in server(lp).requests if r.method == "DELETE"]
     assert [r.query["key"] for r in deletes] == [["Oslo#20261128"]]
+
+
+def test_every_call_of_a_full_change_is_allowed_by_iam(
+    lp: LocalPipeline, iam_authorizer: IamSimulateAuthorizer
+) -> None:
+    far = int(time.time()) + 3600
+    put_reading(lp, "Lima", 7, 20, far)
+    lp.drain(timeout=30)
+    delete_reading(lp, "Lima", 7)
+    lp.drain(timeout=30)
+    assert cached(lp, "Lima#7") is None
+    assert [json.loads(m)["eventName"] for m in lp.momento.messages(CACHE, TOPIC)] == [
+        "INSERT",
+        "REMOVE",
+    ]
+    assert iam_authorizer.denials == []
+    asked = {(r.principal.split(":")[0], r.action) for r in iam_authorizer.asked}
+    assert ("states.amazonaws.com", "sts:AssumeRole") in asked
+    actions = {action for _, action in asked}
+    assert {
+        "dynamodb:GetRecords",
+        "states:StartSyncExecution",
+        "events:RetrieveConnectionCredentials",
+        "secretsmanager:GetSecretValue",
+    } <= actions
+    http = {
+        (r.context["states:HTTPMethod"], r.context["states:HTTPEndpoint"].split("/")[3])
+        for r in iam_authorizer.asked
+        if r.action == "states:InvokeHTTPEndpoint"
+    }
+    assert http == {("PUT", "cache"), ("DELETE", "cache"), ("POST", "topics")}
+
+
+def test_a_state_machine_role_its_service_cannot_assume_fails_every_change(
+    assembly: Path, iam_authorizer: IamSimulateAuthorizer
+) -> None:
+    """The trust of earlier releases (stateMachine/*, no state machine ARN matches it): the
+    execution cannot start, the pipe retries and dead-letters the batch; nothing is cached."""
+    stack = load_stack(assembly, STACK)
+    template = copy.deepcopy(dict(stack.template))
+    for resource in template["Resources"].values():
+        trust = json.dumps(resource.get("Properties", {}).get("AssumeRolePolicyDocument", {}))
+        if "states.amazonaws.com" in trust:
+            old = trust.replace(":stateMachine:*", ":stateMachine/*")
+            resource["Properties"]["AssumeRolePolicyDocument"] = json.loads(old)
+    with LocalPipeline(
+        replace(stack, template=template), retry_base_delay=0.01, authorizer=iam_authorizer
+    ) as pipeline:
+        put_reading(pipeline, "Oslo", 9, 1, int(time.time()) + 600)
+        pipeline.drain(timeout=30)
+        assert [r for r in server(pipeline).requests if r.method != "GET"] == []
+        assert cached(pipeline, "Oslo#9") is None
+        (letter,) = pipeline.dead_letters()
+        assert letter["DDBStreamBatchInfo"]["batchSize"] == 1
+        failed = [e for e in pipeline.events() if e.outcome == "failed"]
+        assert failed and "sts:AssumeRole" in failed[0].error
+    assert {(r.principal, r.action) for r in iam_authorizer.denials} == {
+        ("states.amazonaws.com", "sts:AssumeRole")
+    }
 
 
 def test_removals_evict_and_every_change_is_announced(lp: LocalPipeline) -> None:

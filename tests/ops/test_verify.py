@@ -51,6 +51,9 @@ def test_verify_passes_on_a_pipes_stack(deploy: Any, capsys: pytest.CaptureFixtu
     ):
         assert steps[name]["status"] == "ok", name
     assert steps[f"insert: set in cache {CACHE}"]["latency_seconds"] > 0
+    # Which ARN form EventBridge authorizes the destination with is reported as unobservable.
+    form = steps["iam: resource form of events:InvokeApiDestination"]
+    assert form["status"] == "n/a" and "not observable" in form["detail"]
     assert {entry["behaviour"] for entry in report["settles"]} >= {
         "query-value URL-encoding",
         "Pipes quote-stripping of bare object templates",
@@ -69,6 +72,7 @@ def test_verify_passes_on_a_sync_stack(deploy: Any, capsys: pytest.CaptureFixtur
     assert f"insert: set in cache {SYNC_CACHE}" in out
     assert "ttl probe: evicted after its expiresAt" in out and "(epoch seconds)" in out
     assert "Result: every step held" in out
+    assert "iam: resource form of events:RetrieveConnectionCredentials" in out
     _no_canary_left(deployed, deployed.table("Readings"), SYNC_CACHE)
 
 

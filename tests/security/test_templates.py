@@ -2,8 +2,10 @@
 
 Every scenario is a stack of one app, checked by one cdk-nag walk and synthesized once.
 Acknowledged rules: the library acknowledges SQS3 and SQSRedrivePolicy on the dead-letter queue
-it creates; for a queue they give, users acknowledge the same two (the "GivenQueue" and
-"Encrypted" stacks do, as a user would). Nothing else is acknowledged anywhere.
+it creates, and IAM5[Resource::*] (dynamodb:ListStreams) on the pipe role it creates or the
+policy it attaches to a given role; for a queue they give, users acknowledge the same two queue
+rules (the "GivenQueue" and "Encrypted" stacks do, as a user would). Nothing else is
+acknowledged anywhere.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from momento_eventbridge_constructs import (
     MomentoOperation,
     MomentoPayload,
 )
-from momento_eventbridge_constructs._nag import DEAD_LETTER_QUEUE_RULES
+from momento_eventbridge_constructs._nag import DEAD_LETTER_QUEUE_RULES, PIPE_ROLE_RULES
 from momento_eventbridge_constructs.examples import weather as weather_example
 
 from .._support import ENDPOINT, ENV, destinations, template_of, weather_table
@@ -51,6 +53,7 @@ SET, DELETE, PUBLISH = (
 )
 PITR = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
 ACKNOWLEDGED = cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+WEATHER_PIPES = ("CacheSetPipe", "CacheDeletePipe", "TopicPublishPipe")
 
 
 def _pipe(
@@ -289,22 +292,32 @@ def _acknowledgements(scope: IConstruct) -> dict[str, dict[str, str]]:
     for construct in scope.node.find_all():
         for entry in construct.node.metadata:
             if entry.type == ACKNOWLEDGED:
-                rules = {key.rpartition("::")[2]: reason for key, reason in entry.data.items()}
+                rules = {key.partition("::")[2]: reason for key, reason in entry.data.items()}
                 found.setdefault(construct.node.path, {}).update(rules)
     return found
 
 
-def test_library_acknowledges_only_its_own_dead_letter_queues(synthesized: Synthesized) -> None:
+def test_library_acknowledges_only_its_own_queues_and_roles(synthesized: Synthesized) -> None:
     expected = dict(DEAD_LETTER_QUEUE_RULES)
     created = _acknowledgements(synthesized.app.node.find_child("Created"))
     assert created == {
-        f"Created/{operation.name}/DeadLetterQueue": expected for operation in MomentoOperation
+        **{f"Created/{op.name}/DeadLetterQueue": expected for op in MomentoOperation},
+        **{f"Created/{op.name}/Role": PIPE_ROLE_RULES for op in MomentoOperation},
     }
     weather = _acknowledgements(synthesized.app.node.find_child("WeatherStack"))
     # The example's table (point-in-time recovery on) and everything else need no exception.
-    assert weather == {"WeatherStack/CacheSetPipe/DeadLetterQueue": expected}
+    assert weather == {
+        "WeatherStack/CacheSetPipe/DeadLetterQueue": expected,
+        **{f"WeatherStack/{name}/Role": PIPE_ROLE_RULES for name in WEATHER_PIPES},
+    }
+    # A given role keeps its own findings; the policy the library attaches to it is acknowledged.
+    options = _acknowledgements(synthesized.app.node.find_child("Options"))
+    assert options["Options/Traced/Policy"] == PIPE_ROLE_RULES
+    assert "Options/Role" not in options
     for reason in DEAD_LETTER_QUEUE_RULES.values():
         assert len(reason) > 40 and "dead-letter queue" in reason
+    (reason,) = PIPE_ROLE_RULES.values()
+    assert "dynamodb:ListStreams" in reason and "eb-pipes-permissions" in reason
 
 
 def test_a_given_queue_needs_exactly_the_rules_the_library_acknowledges() -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "DATA_LIMIT_EXCEEDED",
     "HTTP_SOCKET",
     "NO_CHOICE_MATCHED",
+    "PERMISSIONS",
     "QUERY_EVALUATION",
     "RUNTIME",
     "TASK_FAILED",
@@ -37,6 +38,9 @@ RUNTIME = "States.Runtime"
 DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
 QUERY_EVALUATION = "States.QueryEvaluationError"
 NO_CHOICE_MATCHED = "States.NoChoiceMatched"
+# "A Task state failed because it had insufficient privileges to execute the specified code"
+# (ASL spec); what Step Functions raises for a denied HTTP task or SQS call is not documented.
+PERMISSIONS = "States.Permissions"
 # "The HTTP task timed out after 60 seconds" (concepts-error-handling).
 HTTP_SOCKET = "States.Http.Socket"
 

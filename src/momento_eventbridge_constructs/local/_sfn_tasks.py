@@ -34,6 +34,7 @@ __all__ = [
     "HTTP_INVOKE",
     "SQS_SEND_MESSAGE",
     "SUPPORTED_RESOURCES",
+    "Authorize",
     "HttpTransport",
     "SendMessage",
     "TaskServices",
@@ -47,6 +48,9 @@ SUPPORTED_RESOURCES = (HTTP_INVOKE, SQS_SEND_MESSAGE)
 
 HttpTransport = Callable[[HttpRequest], HttpResponse]
 SendMessage = Callable[[dict[str, Any]], Mapping[str, Any]]
+Authorize = Callable[[str, Mapping[str, Any]], None]
+"""Called with a task's resource and its checked arguments before the task acts; raises
+:class:`StatesError` (e.g. ``States.Permissions``) to fail it."""
 
 _SEND_MESSAGE_FIELDS = frozenset(
     {
@@ -68,6 +72,7 @@ class TaskServices:
     http: HttpTransport | None = None
     connection_headers: Callable[[str], Mapping[str, str]] | None = None
     send_message: SendMessage | None = None
+    authorize: Authorize | None = None
 
 
 def check_task_arguments(resource: str, arguments: Mapping[str, Any]) -> str | None:
@@ -114,6 +119,8 @@ def _http_invoke(arguments: Any, services: TaskServices, timeout: float) -> Any:
     lookup = services.connection_headers
     headers = lookup(connection_arn) if lookup is not None and connection_arn else {}
     request = build_request(arguments, headers, min(timeout, HTTP_TIMEOUT_SECONDS))
+    if services.authorize is not None:
+        services.authorize(HTTP_INVOKE, {**arguments, "Method": request.method})
     return http_result(services.http(request))
 
 
@@ -127,6 +134,8 @@ def _send_message(arguments: Any, services: TaskServices) -> Any:
         raise StatesError(RUNTIME, problem)
     if not isinstance(arguments.get("QueueUrl"), str) or "MessageBody" not in arguments:
         raise StatesError(RUNTIME, "sqs:sendMessage needs QueueUrl and MessageBody")
+    if services.authorize is not None:
+        services.authorize(SQS_SEND_MESSAGE, arguments)
     request = dict(arguments)
     body = request["MessageBody"]
     if not isinstance(body, str):

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from .authorizer import AccessDenied, RoleGuard
 from .aws import LocalAws
 from .records import iso_time
 from .specs import PipeSpec
@@ -38,11 +39,15 @@ class DeadLetters:
     Args:
         aws: the local AWS the queues live in.
         clock: wall-clock seconds, for the message timestamp.
+        guard: checks the pipe role may send to the queue before each send (default: none).
     """
 
-    def __init__(self, aws: LocalAws, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, aws: LocalAws, clock: Callable[[], float], guard: RoleGuard | None = None
+    ) -> None:
         self._aws = aws
         self._clock = clock
+        self._guard = guard or RoleGuard(None, None, "")
 
     def message(self, pipe: PipeSpec, shard_id: str, batch: Sequence[Mapping[str, Any]]) -> Any:
         """The dead-letter message for ``batch`` (records of one shard, oldest first)."""
@@ -75,6 +80,13 @@ class DeadLetters:
                 info,
                 reason,
             )
+            return False
+        try:
+            self._guard.require("sqs:SendMessage", pipe.dead_letter_arn or "")
+        except AccessDenied as error:
+            # What a pipe does when its dead letter is refused is not documented: locally the
+            # batch is reported as failed and not retried.
+            _LOG.error("pipe %s: batch %s failed (%s); %s", pipe.name, info, reason, error)
             return False
         self._aws.sqs().send_message(
             QueueUrl=pipe.dead_letter_url,

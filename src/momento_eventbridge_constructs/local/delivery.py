@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .authorizer import AccessDenied, RoleGuard, both_forms
 from .dead_letters import DeadLetters
 from .events import INTERNAL_ERROR, INVOCATION_ERROR, LOCAL_DECISION, EventLog
 from .records import iso_time, plain_keys, sequence_number
@@ -15,7 +16,7 @@ from .specs import PipeSpec
 from .target import InternalError, InvocationError, Target
 from .templates import PipeContext, TemplateError
 
-__all__ = ["Delivery", "RetryPolicy"]
+__all__ = ["Delivery", "RetryPolicy", "target_permission"]
 
 _LOG = logging.getLogger("momento_eventbridge_constructs.local")
 
@@ -31,6 +32,14 @@ class RetryPolicy:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         # Internal errors may be retried without end: keep the power of two finite.
         return float(min(self.base_delay * 2 ** min(attempt - 1, 32), self.max_delay))
+
+
+def target_permission(pipe: PipeSpec) -> tuple[str, ...]:
+    """The action and the resources the pipe role needs to invoke the pipe's target: the state
+    machine, or the API destination in both forms (see :func:`.authorizer.both_forms`)."""
+    if pipe.state_machine is not None:
+        return ("states:StartSyncExecution", pipe.state_machine.arn)
+    return ("events:InvokeApiDestination", *both_forms(pipe.destination.arn))
 
 
 class _Failed(Exception):
@@ -86,6 +95,7 @@ class Delivery:
         retry: the backoff between attempts.
         stop: set when the runtime stops; a retry wait ends early then.
         clock: wall-clock seconds (record ages, ingestion time).
+        guard: checks the pipe role may invoke the target before each call (default: none).
     """
 
     def __init__(
@@ -97,6 +107,7 @@ class Delivery:
         retry: RetryPolicy,
         stop: threading.Event,
         clock: Callable[[], float],
+        guard: RoleGuard | None = None,
     ) -> None:
         self.pipe = pipe
         self._target = target
@@ -105,6 +116,7 @@ class Delivery:
         self._retry = retry
         self._stop = stop
         self._clock = clock
+        self._guard = guard or RoleGuard(None, None, "")
 
     def deliver(self, shard_id: str, batch: Sequence[Mapping[str, Any]]) -> bool:
         """Deliver ``batch`` or dead-letter it; ``False`` when interrupted by shutdown."""
@@ -157,7 +169,12 @@ class Delivery:
             raise _Failed(LOCAL_DECISION, f"cannot render the record: {error}", record) from error
         call = {"method": request.method, "url": request.url, "body": request.body}
         try:
+            self._guard.require(*target_permission(self.pipe))
             status = self._target.send(request)
+        except AccessDenied as error:
+            # "The pipe has insufficient permissions to invoke the target" is a customer
+            # invocation error (eb-pipes-error-troubleshooting.html).
+            raise _Failed(INVOCATION_ERROR, str(error), record, **call) from error
         except InvocationError as error:
             raise _Failed(
                 INVOCATION_ERROR, str(error), record, status=error.status, **call

@@ -80,6 +80,7 @@ class PipeResolver:
         http = target_parameters.get("HttpParameters") or {}
         attributes = self._resources.attributes[logical_id]
         return PipeSpec(
+            role_arn=self._role_arn(properties, resolver),
             logical_id=logical_id,
             name=attributes["Ref"],
             arn=attributes["Arn"],
@@ -182,7 +183,41 @@ class PipeResolver:
                 if header and value:
                     connections[arn] = (header, value)
         arn = self._resources.attributes[logical_id]["Arn"]
-        return StateMachineSpec(logical_id, arn, definition, connections)
+        secrets: dict[str, str] = {}
+        for connection in connections:
+            connection_id = self._resources.find("Arn", connection, ["AWS::Events::Connection"])
+            if connection_id is not None:
+                secret = self._resources.attributes[connection_id].get("SecretArn")
+                if secret:
+                    secrets[connection] = secret
+        return StateMachineSpec(
+            logical_id,
+            arn,
+            definition,
+            connections,
+            role_arn=self._role_arn(properties, resolver),
+            connection_secrets=secrets,
+            queue_arns=self._queue_arns(definition),
+        )
+
+    @staticmethod
+    def _role_arn(properties: Mapping[str, Any], resolver: Resolver) -> str:
+        """The resource's ``RoleArn``; empty when it does not resolve locally (an import)."""
+        try:
+            role = resolver.resolve(properties.get("RoleArn"))
+        except AssemblyError:
+            return ""
+        return role if isinstance(role, str) else ""
+
+    def _queue_arns(self, definition: Mapping[str, Any]) -> dict[str, str]:
+        """The ARN of each local queue an SQS task of the definition sends to, by URL."""
+        found: dict[str, str] = {}
+        for state in (definition.get("States") or {}).values():
+            url = (state.get("Arguments") or {}).get("QueueUrl")
+            queue_id = self._resources.find("Ref", str(url), ["AWS::SQS::Queue"])
+            if isinstance(url, str) and queue_id is not None:
+                found[url] = self._resources.attributes[queue_id]["Arn"]
+        return found
 
     def _destination(self, logical_id: str, resolver: Resolver) -> Destination:
         properties = self._resources.stack.resources[logical_id].get("Properties") or {}

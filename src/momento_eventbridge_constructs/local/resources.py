@@ -1,15 +1,21 @@
 """The resources of a stack as they exist locally, and their attributes (``Ref``, ``Arn``, ...).
 
-Tables and queues are created in moto. Connections, API destinations and pipes are not moto
-resources: they only get the attributes other resources reference (ARNs built the way AWS
-builds them, with a ``local-`` marker).
+Tables and queues are created in moto. Connections, API destinations, state machines, pipes,
+roles, log groups and keys are not moto resources: they only get the attributes other
+resources reference, ARNs in the formats of the Service Authorization Reference
+(https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html:
+``list_amazoneventbridge``, ``list_awsstepfunctions``, ``list_amazoneventbridgepipes``,
+``list_awsidentityandaccessmanagementiam``, ``list_amazoncloudwatchlogs``,
+``list_awskeymanagementservice``, ``list_awssecretsmanager``), with a ``local-`` marker where
+AWS puts a generated ID.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from .assembly import Resolver, StackTemplate
+from .assembly import AssemblyError, Resolver, StackTemplate
 from .aws import LocalAws
 
 __all__ = ["TABLE_TYPES", "StackResources"]
@@ -52,7 +58,8 @@ class StackResources:
             self.attributes[logical_id] = self.aws.create_queue(self.stack, logical_id, properties)
 
     def register_events_resources(self) -> None:
-        """Give connections, API destinations and pipes their ``Ref`` and ``Arn``."""
+        """Give connections, API destinations, state machines, pipes, roles, log groups and
+        keys their ``Ref`` and ``Arn`` (and the other attributes policies name)."""
         region, account = self.aws.region, self.aws.account_id
         for kind, resource_type in (
             ("connection", "AWS::Events::Connection"),
@@ -60,9 +67,19 @@ class StackResources:
         ):
             for logical_id, resource in self.stack.resources_of_type(resource_type):
                 name = str((resource.get("Properties") or {}).get("Name") or logical_id)
-                arn = f"arn:aws:events:{region}:{account}:{kind}/{name}/local-{logical_id}"
-                extra = "SecretArn" if kind == "connection" else "ArnForPolicy"
-                self.attributes[logical_id] = {"Ref": name, "Arn": arn, extra: arn}
+                events = f"arn:aws:events:{region}:{account}"
+                # EventBridge returns <kind>/<name>/<id>; ArnForPolicy is <kind>/<name>.
+                self.attributes[logical_id] = {
+                    "Ref": name,
+                    "Arn": f"{events}:{kind}/{name}/local-{logical_id}",
+                    "ArnForPolicy": f"{events}:{kind}/{name}",
+                }
+                if kind == "connection":
+                    # EventBridge's own copy of the key: a secret named events!connection/...
+                    self.attributes[logical_id]["SecretArn"] = (
+                        f"arn:aws:secretsmanager:{region}:{account}:secret:"
+                        f"events!connection/{name}/local-{logical_id}"
+                    )
         for logical_id, resource in self.stack.resources_of_type(
             "AWS::StepFunctions::StateMachine"
         ):
@@ -77,6 +94,33 @@ class StackResources:
                 pipe_name = f"{self.stack.stack_name}-{logical_id}"[:64]
             arn = f"arn:aws:pipes:{region}:{account}:pipe/{pipe_name}"
             self.attributes[logical_id] = {"Ref": pipe_name, "Arn": arn}
+        self._register_roles_logs_and_keys()
+
+    def _register_roles_logs_and_keys(self) -> None:
+        region, account = self.aws.region, self.aws.account_id
+        for logical_id, resource in self.stack.resources_of_type("AWS::IAM::Role"):
+            default = f"{self.stack.stack_name}-{logical_id}"[:64]
+            name = self._physical_name(resource, "RoleName", default)
+            arn = f"arn:aws:iam::{account}:role/{name}"
+            self.attributes[logical_id] = {"Ref": name, "Arn": arn, "RoleId": f"local-{name}"}
+        for logical_id, resource in self.stack.resources_of_type("AWS::Logs::LogGroup"):
+            default = f"{self.stack.stack_name}-{logical_id}"
+            group = self._physical_name(resource, "LogGroupName", default)
+            # A log group's Arn attribute ends with ":*" (it covers its log streams).
+            arn = f"arn:aws:logs:{region}:{account}:log-group:{group}:*"
+            self.attributes[logical_id] = {"Ref": group, "Arn": arn}
+        for logical_id, _ in self.stack.resources_of_type("AWS::KMS::Key"):
+            key_id = f"local-{logical_id}"
+            arn = f"arn:aws:kms:{region}:{account}:key/{key_id}"
+            self.attributes[logical_id] = {"Ref": key_id, "Arn": arn, "KeyId": key_id}
+
+    def _physical_name(self, resource: Mapping[str, Any], prop: str, default: str) -> str:
+        """The resource's name property, resolved; ``default`` when unset or unresolvable."""
+        try:
+            name = self.resolver().resolve((resource.get("Properties") or {}).get(prop))
+        except AssemblyError:
+            return default
+        return name if isinstance(name, str) and name else default
 
     def find(self, attribute: str, value: str, types: Sequence[str]) -> str | None:
         """The logical ID of the resource of one of ``types`` whose ``attribute`` is ``value``."""

@@ -13,6 +13,7 @@ The work is done by one module per concern; this class wires them together:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +22,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .assembly import StackTemplate, load_stack
+from .authorizer import AccessDenied, Authorizer, RoleGuard
 from .aws import LocalAws
 from .dead_letters import DeadLetters
 from .delivery import Delivery, RetryPolicy
@@ -30,6 +32,7 @@ from .momento_client import MomentoHttpClient
 from .momento_server import LocalMomentoServer
 from .resolve import PipeResolver
 from .resources import StackResources
+from .roles import role_policies
 from .secret_store import LocalSecrets
 from .shards import BatchHandler, StreamReader, WorkerPool
 from .specs import Destination, PipeSpec
@@ -42,6 +45,12 @@ if TYPE_CHECKING:
 
 __all__ = ["DeliveryEvent", "Destination", "LocalPipeline", "PipeSpec"]
 
+_LOG = logging.getLogger("momento_eventbridge_constructs.local")
+PIPES_PRINCIPAL = "pipes.amazonaws.com"
+# What a pipe reads a DynamoDB stream with (eb-pipes-permissions.html; ListStreams is not
+# called locally: the pipe is given its stream).
+STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords")
+
 
 class LocalPipeline:
     """Runs the pipes of one synthesized stack against local AWS and (local) Momento.
@@ -49,7 +58,9 @@ class LocalPipeline:
     Use :meth:`from_cloud_assembly` and a ``with`` block. Args:
         stack: the stack template (see :func:`~.assembly.load_stack`).
         region: the local region (default: the stack's, else ``us-east-1``).
-        account_id: the local account (default: random, isolating concurrent runtimes).
+        account_id: the local account (default: random, isolating concurrent runtimes;
+            with an ``authorizer``, the stack's own account when it names one, which its
+            trust conditions name too).
         parameters: values for template parameters without a usable ``Default``.
         momento: ``"local"``, ``"remote"`` (real Momento from ``MOMENTO_API_KEY`` and
             ``MOMENTO_API_ENDPOINT``) or ``"auto"`` (remote when both are set).
@@ -64,6 +75,11 @@ class LocalPipeline:
             times and dead-letter timestamps are measured with it.
         state_machine_retry_scale: factor on the Retry waits of state machines a pipe starts
             (1.0: as written; tests shorten them).
+        authorizer: decides every call made for a role of the stack (see
+            :mod:`.authorizer`): a pipe whose role may not be assumed or may not read its
+            stream is not run (``skipped_pipes`` says why), a denied target call is a customer
+            invocation error, a denied HTTP task fails with ``States.Permissions``. Default:
+            none, nothing is checked.
     """
 
     def __init__(
@@ -83,9 +99,14 @@ class LocalPipeline:
         autostart_pipes: bool = True,
         wall_clock: Callable[[], float] = time.time,
         state_machine_retry_scale: float = 1.0,
+        authorizer: Authorizer | None = None,
     ) -> None:
         self._momento = MomentoBackend(momento, clock)
+        self._authorizer = authorizer
+        self._guards: dict[str, RoleGuard] = {}
         self.stack = stack
+        if account_id is None and authorizer is not None:
+            account_id = stack.account
         self.aws = LocalAws(region or stack.region or "us-east-1", account_id)
         self._resources = StackResources(stack, self.aws, parameters or {})
         self.http_timeout = http_timeout
@@ -167,17 +188,44 @@ class LocalPipeline:
         if self._pipes_started:
             return
         self._pipes_started = True
+        for pipe in [pipe for pipe in self.pipes if not self._may_read(pipe)]:
+            self.pipes.remove(pipe)
         self._pool.start(self.pipes, self._steps)
 
+    def _guard(self, role_arn: str) -> RoleGuard:
+        """The guard of one role, its documents resolved once (only with an authorizer)."""
+        if role_arn not in self._guards:
+            role = None
+            if self._authorizer is not None and role_arn:
+                role = role_policies(self.stack, self._resources.resolver(), role_arn)
+            self._guards[role_arn] = RoleGuard(self._authorizer, role, self.aws.account_id)
+        return self._guards[role_arn]
+
+    def _may_read(self, pipe: PipeSpec) -> bool:
+        """Pipes may assume the pipe's role, which may read the stream (pipes page)."""
+        guard = self._guard(pipe.role_arn)
+        try:
+            guard.assume(PIPES_PRINCIPAL, pipe.arn)
+            for action in STREAM_READS:
+                guard.require(action, pipe.source_arn)
+        except AccessDenied as denied:
+            # On AWS such a pipe reads nothing; how it reports that is not modelled.
+            self.skipped_pipes[pipe.logical_id] = str(denied)
+            _LOG.error("pipe %s is not run: %s", pipe.name, denied)
+            return False
+        return True
+
     def _steps(self, pipe: PipeSpec) -> BatchHandler:
+        guard = self._guard(pipe.role_arn)
         delivery = Delivery(
             pipe,
             self._target(pipe),
-            DeadLetters(self.aws, self._wall_clock),
+            DeadLetters(self.aws, self._wall_clock, guard),
             self._log,
             RetryPolicy(self.retry_base_delay, self.retry_max_delay),
             self._stop,
             self._wall_clock,
+            guard,
         )
         return PipeSteps(delivery, self._log, self.aws.region)
 
@@ -191,6 +239,7 @@ class LocalPipeline:
             self._stop,
             self.state_machine_retry_scale,
             self._wall_clock,
+            self._guard(pipe.state_machine.role_arn),
         )
 
     # -- public helpers --------------------------------------------------------------------

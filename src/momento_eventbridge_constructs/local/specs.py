@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -30,13 +30,17 @@ class StateMachineSpec:
     """A resolved ``AWS::StepFunctions::StateMachine`` a pipe starts synchronously.
 
     ``connections`` maps each connection ARN its HTTP tasks use to the header and value the
-    connection adds (the API key).
+    connection adds (the API key); ``connection_secrets`` each to its ``SecretArn``;
+    ``queue_arns`` maps the URL of each queue its SQS tasks send to to the queue's ARN.
     """
 
     logical_id: str
     arn: str
     definition: Mapping[str, Any]
     connections: Mapping[str, tuple[str, str]]
+    role_arn: str = ""
+    connection_secrets: Mapping[str, str] = field(default_factory=dict)
+    queue_arns: Mapping[str, str] = field(default_factory=dict)
 
     def http_calls(self) -> list[tuple[str, str]]:
         """``(method, ApiEndpoint)`` of every HTTP task of the definition."""
@@ -74,6 +78,8 @@ class PipeSpec:
     (``http_method`` ``"StartSyncExecution"``, no endpoint)."""
     state_machine: StateMachineSpec | None = None
     """The state machine the pipe starts (``REQUEST_RESPONSE``), if that is its target."""
+    role_arn: str = ""
+    """The role the pipe assumes (empty when it cannot be resolved locally)."""
 
     def endpoint_url(self) -> str:
         """The destination's endpoint with each ``*`` replaced by a ``PathParameterValues`` item.

@@ -27,19 +27,26 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ._sfn_errors import PERMISSIONS
+from ._sfn_tasks import HTTP_INVOKE, SQS_SEND_MESSAGE
+from .authorizer import AccessDenied, RoleGuard, both_forms
 from .aws import LocalAws
 from .specs import PipeSpec, StateMachineSpec
 from .stepfunctions import (
+    DEFAULT_ROLE_ARN,
     HttpRequest,
     HttpResponse,
     InvalidExecutionInput,
     StateMachineInterpreter,
+    StatesError,
     urllib_transport,
 )
 from .target import InternalError, InvocationError, TargetRequest
 from .templates import PipeContext
 
-__all__ = ["PIPES_STATE_MACHINE_PAYLOAD_CHARACTERS", "StateMachineTarget"]
+__all__ = ["PIPES_STATE_MACHINE_PAYLOAD_CHARACTERS", "STATES_PRINCIPAL", "StateMachineTarget"]
+
+STATES_PRINCIPAL = "states.amazonaws.com"
 
 PIPES_STATE_MACHINE_PAYLOAD_CHARACTERS = 262_144
 """The largest payload Pipes sends a Step Functions target (the batching page)."""
@@ -58,6 +65,7 @@ class StateMachineTarget:
         stop: set when the runtime stops; retry waits end early then.
         retry_scale: factor on the state machine's Retry waits (1.0: as written).
         clock: wall-clock seconds (``$states.context.Execution.StartTime``).
+        guard: checks the calls made for the state machine's role (default: none).
     """
 
     def __init__(
@@ -68,10 +76,12 @@ class StateMachineTarget:
         stop: threading.Event,
         retry_scale: float,
         clock: Callable[[], float],
+        guard: RoleGuard | None = None,
     ) -> None:
         self._machine = machine
         self._base = urlsplit(base_url)
         self._aws = aws
+        self._guard = guard or RoleGuard(None, None, "")
         self._interpreter = StateMachineInterpreter(
             machine.definition,
             http=self._http,
@@ -80,6 +90,8 @@ class StateMachineTarget:
             sleep=lambda seconds: _wait(stop, seconds * retry_scale),
             clock=lambda: datetime.fromtimestamp(clock(), tz=timezone.utc),
             state_machine_arn=machine.arn,
+            role_arn=machine.role_arn or DEFAULT_ROLE_ARN,
+            authorize=self._authorize if self._guard.active else None,
         )
 
     def render(
@@ -104,6 +116,12 @@ class StateMachineTarget:
                 f"{PIPES_STATE_MACHINE_PAYLOAD_CHARACTERS} Pipes sends a Step Functions target",
             )
         try:
+            self._guard.assume(STATES_PRINCIPAL, self._machine.arn)
+        except AccessDenied as error:
+            # What StartSyncExecution reports when Step Functions cannot assume the role is
+            # not documented; locally the execution fails, a customer invocation error.
+            raise InvocationError(500, f"execution FAILED: {error}") from error
+        try:
             result = self._interpreter.start_sync_execution(json.loads(request.body))
         except InvalidExecutionInput as error:
             raise InvocationError(_REFUSED, f"StartSyncExecution refused it: {error}") from error
@@ -127,6 +145,33 @@ class StateMachineTarget:
             )
         except ConnectionError as error:  # refused or reset: the task's States.Http.Socket
             raise OSError(str(error)) from error
+
+    def _authorize(self, resource: str, arguments: Mapping[str, Any]) -> None:
+        """What the state machine's role must be allowed before a task acts (call-https-apis
+        and connect-sqs pages): its connection, the connection's secret and the HTTP call;
+        the queue of an SQS send."""
+        try:
+            if resource == HTTP_INVOKE:
+                connection = str(arguments["Authentication"]["ConnectionArn"])
+                self._guard.require("events:RetrieveConnectionCredentials", *both_forms(connection))
+                secret = self._machine.connection_secrets.get(connection)
+                if secret:
+                    self._guard.require("secretsmanager:GetSecretValue", secret)
+                    self._guard.require("secretsmanager:DescribeSecret", secret)
+                self._guard.require(
+                    "states:InvokeHTTPEndpoint",
+                    self._machine.arn,
+                    **{
+                        "states:HTTPEndpoint": str(arguments["ApiEndpoint"]),
+                        "states:HTTPMethod": str(arguments["Method"]),
+                    },
+                )
+            elif resource == SQS_SEND_MESSAGE:
+                queue = self._machine.queue_arns.get(str(arguments.get("QueueUrl")))
+                if queue:
+                    self._guard.require("sqs:SendMessage", queue)
+        except AccessDenied as error:
+            raise StatesError(PERMISSIONS, str(error)) from error
 
     def _connection_headers(self, arn: str) -> Mapping[str, str]:
         found = self._machine.connections.get(arn)

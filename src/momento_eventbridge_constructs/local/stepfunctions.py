@@ -34,9 +34,10 @@ task and SQS SendMessage (see ``_sfn_http`` and ``_sfn_tasks`` for their details
 Not emulated (a definition using them raises :class:`DefinitionError`): JSONPath, Wait,
 Parallel, Map, other task resources, ``.sync`` / ``.waitForTaskToken``, ``HeartbeatSeconds``,
 ``Credentials``, ``InvocationConfig``. Also not emulated: execution history, logging and
-X-Ray, IAM, at-most-once delivery, timeouts that interrupt a task (a task is only judged
-timed out when it returns; the HTTP transport is given the time it has), the JSONata
-functions ``$partition``, ``$range`` and seeded ``$random``.
+X-Ray, IAM (an ``authorize`` callable may check each task's call), at-most-once delivery,
+timeouts that interrupt a task (a task is only judged timed out when it returns; the HTTP
+transport is given the time it has), the JSONata functions ``$partition``, ``$range`` and
+seeded ``$random``.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ from ._sfn_retry import NO_VALUE, Catcher, find_handler
 from ._sfn_tasks import (
     HTTP_INVOKE,
     SQS_SEND_MESSAGE,
+    Authorize,
     HttpTransport,
     SendMessage,
     TaskServices,
@@ -146,6 +148,8 @@ class StateMachineInterpreter:
     :param payload_limit_bytes: the largest execution input and state output, in UTF-8
         bytes. Default: 256 KiB, Step Functions' limit. ``None`` runs a definition without it,
         for code that only reads what the definition would send (it is not Step Functions).
+    :param authorize: called with a task's resource and arguments before the task acts, to
+        fail it with a :class:`StatesError` (an IAM check). Default: none.
     """
 
     def __init__(
@@ -162,9 +166,10 @@ class StateMachineInterpreter:
         role_arn: str = DEFAULT_ROLE_ARN,
         max_duration_seconds: float = EXPRESS_MAX_DURATION_SECONDS,
         payload_limit_bytes: int | None = PAYLOAD_LIMIT_BYTES,
+        authorize: Authorize | None = None,
     ) -> None:
         self.definition: Definition = parse_definition(definition)
-        self.services = TaskServices(http, connection_headers, send_message)
+        self.services = TaskServices(http, connection_headers, send_message, authorize)
         _check_services(self.definition, self.services)
         self.sleep = sleep
         self.clock = clock
@@ -397,8 +402,9 @@ class _Execution:
 
 
 def _execution_arn(state_machine_arn: str, name: str) -> str:
-    # Express executions: arn:aws:states:<region>:<account>:express:<machine>:<name>:<id>
-    # (the shape seen in StartSyncExecution answers; not a documented contract).
+    # Express executions: arn:aws:states:<region>:<account>:express:<machine>:<name>:<id>, the
+    # reference's "express" resource type (list_awsstepfunctions.html
+    # #awsstepfunctions-resources-for-iam-policies).
     parts = state_machine_arn.split(":")
     if len(parts) >= 7:
         prefix = ":".join([*parts[:5], "express", parts[6]])

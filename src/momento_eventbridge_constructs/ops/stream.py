@@ -27,7 +27,9 @@ class StreamExpired(Exception):
 
 
 def table_name_of_stream(stream_arn: str) -> str:
-    """``arn:aws:dynamodb:r:a:table/NAME/stream/LABEL`` -> ``NAME``."""
+    """``arn:aws:dynamodb:r:a:table/NAME/stream/LABEL`` -> ``NAME`` (the reference's stream
+    ARN, ``table/${TableName}/stream/${StreamLabel}``, list_amazondynamodb.html
+    #amazondynamodb-resources-for-iam-policies)."""
     resource = stream_arn.split(":", 5)[-1]
     parts = resource.split("/")
     if len(parts) < 2 or parts[0] != "table":

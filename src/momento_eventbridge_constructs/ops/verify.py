@@ -189,6 +189,7 @@ class _TableVerify:
             if self._preflight():
                 self._subscribe()
                 if self._phases():
+                    self._grant_form_step()
                     self._ttl_step()
                     self._encoding_step()
                 self._dead_letter_step()
@@ -413,6 +414,26 @@ class _TableVerify:
                 )
                 return False
         return True
+
+    def _grant_form_step(self) -> None:
+        """Say what the passing calls do not tell: which ARN form IAM was asked about."""
+        definitions = self.context.definitions
+        called: list[tuple[str, str, str]] = []
+        kinds = {pipe.kind for pipe in definitions.pipes if pipe.table_id == self.table_id}
+        if kinds & {"set", "delete", "publish"}:
+            called.append(("events:InvokeApiDestination", "API destination", "api-destination"))
+        if definitions.syncs_of(self.table_id):
+            called.append(("events:RetrieveConnectionCredentials", "connection", "connection"))
+        for action, what, kind in called:
+            self.add(
+                f"iam: resource form of {action}",
+                status="n/a",
+                detail=(
+                    f"not observable: no AWS API reports whether the {what} was authorized as "
+                    f"{kind}/<name> or {kind}/<name>/<id>; the calls above succeeded, and the "
+                    "roles the constructs create or attach a policy to are granted both"
+                ),
+            )
 
     def _ttl_step(self) -> None:
         timed = [s for s in self.canary.ttl if s.attribute is not None]
