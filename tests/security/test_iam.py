@@ -147,8 +147,8 @@ def _imported(app: cdk.App) -> None:
     destination = MomentoApiDestination.from_api_destination_attributes(
         stack, "Destination", api_destination_arn=IMPORTED_DESTINATION, operation=SET
     )
-    key = {"key_attribute": "Location", "key_type": dynamodb.AttributeType.STRING}
-    _pipe(stack, "Set", table, destination, **key)
+    key = dynamodb.Attribute(name="Location", type=dynamodb.AttributeType.STRING)
+    _pipe(stack, "Set", table, destination, partition_key=key)
     connection = MomentoConnection.from_connection_attributes(
         stack,
         "Connection",
