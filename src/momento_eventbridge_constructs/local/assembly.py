@@ -295,7 +295,10 @@ class Resolver:
         if name in parameters:
             parameter = parameters[name]
             if "Default" not in parameter:
-                raise AssemblyError(f"parameter {name} has no Default: pass a value for it")
+                raise AssemblyError(
+                    f"parameter {name} has no Default: pass its value (--parameters "
+                    f"{name}=VALUE on the command line, parameters={{{name!r}: ...}} in Python)"
+                )
             if str(parameter.get("Type", "")).startswith("AWS::SSM::"):
                 raise AssemblyError(f"parameter {name} is read from SSM, which is not local")
             default = parameter["Default"]

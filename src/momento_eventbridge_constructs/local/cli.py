@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, TextIO
 from .. import __version__
 from .assembly import AssemblyError, list_stacks, load_stack
 from .banner import print_banner
+from .parameters import add_parameters_option, missing_parameters, parse_parameters
 from .weather_demo import NotTheWeatherExample, WeatherDemo, check_weather_stack, plan
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ examples:
   {PROG} demo                     the bundled weather example
   {PROG} local                    the pipes of ./cdk.out
   {PROG} local cdk.out --stack S  one stack of several
+  {PROG} local --parameters MomentoApiKey=KEY --parameters MomentoApiEndpoint=URL
+                                  a stack whose template has parameters
 """
 _DEMO_TEXT = """\
 Run the weather demo on this machine, without AWS or Momento accounts: insert three cities
@@ -77,7 +80,8 @@ Run the pipes of a synthesized stack on this machine until Ctrl-C: its tables, q
 secrets in a local moto server, its Momento calls against a local Momento server (or real
 Momento when MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are set). Prints where every call
 goes, locally and once deployed, then every delivery. Write to the tables with any AWS SDK
-or the AWS CLI pointed at the printed endpoint.
+or the AWS CLI pointed at the printed endpoint. Template parameters without a Default take
+their value from --parameters, as with 'cdk deploy'.
 """
 
 
@@ -130,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         f"the cloud assembly directory (default: ./{DEFAULT_ASSEMBLY}, as 'cdk synth' writes it)",
         "the stack, when CDK_OUT holds several (default: the only one)",
     )
+    add_parameters_option(local)
     local.add_argument(
         "--exit-after",
         type=float,
@@ -199,6 +204,16 @@ def _choose_stack(assembly: str, stack: str | None) -> str:
     )
 
 
+def _parameters(assembly: str, stack: str, entries: Sequence[str]) -> dict[str, str]:
+    """The ``--parameters`` values for ``stack``; every parameter without a Default needs one."""
+    template = load_stack(assembly, stack)
+    values = parse_parameters(entries, template)
+    problem = missing_parameters(template, values)
+    if problem is not None:
+        raise CommandError(problem)
+    return values
+
+
 def _printer(out: TextIO) -> Callable[[DeliveryEvent], None]:
     lock = threading.Lock()
 
@@ -214,8 +229,11 @@ def _run_local(arguments: argparse.Namespace, out: TextIO) -> int:
     pipeline_class = _local_pipeline()
     assembly = arguments.assembly or DEFAULT_ASSEMBLY
     stack = _choose_stack(assembly, arguments.stack)
+    parameters = _parameters(assembly, stack, arguments.parameters)
     _say(out, "Starting local AWS and Momento...")
-    with pipeline_class.from_cloud_assembly(assembly, stack, account_id=LOCAL_ACCOUNT) as lp:
+    with pipeline_class.from_cloud_assembly(
+        assembly, stack, account_id=LOCAL_ACCOUNT, parameters=parameters
+    ) as lp:
         print_banner(lp, out)
         lp.add_listener(_printer(out))
         _say(out, "Running; press Ctrl-C to stop.")
