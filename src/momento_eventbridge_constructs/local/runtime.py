@@ -213,6 +213,12 @@ class LocalPipeline:
         return self._momento.remote
 
     @property
+    def momento_reason(self) -> str:
+        """Why the pipes call the Momento they call (the ``momento`` option, or what
+        ``"auto"`` found in the environment)."""
+        return self._momento.reason
+
+    @property
     def momento_server(self) -> LocalMomentoServer | None:
         """The local Momento server (``None`` with real Momento)."""
         return self._momento.server
