@@ -24,6 +24,7 @@ __all__ = [
     "list_stacks",
     "load_stack",
     "parse_dynamic_references",
+    "synthesize",
 ]
 
 _NO_VALUE = object()
@@ -184,6 +185,23 @@ def load_stack(directory: str | Path, stack_name: str | None = None) -> StackTem
             raise AssemblyError(f"several stacks in {root} ({listed}): pass stack_name")
         return with_pipes[0]
     return candidates[0]
+
+
+def synthesize(stack: Any) -> StackTemplate:
+    """Synthesize the app of a CDK ``Stack`` object in-process and load the stack from it.
+
+    The only function of this module that touches aws-cdk-lib, through the objects it is
+    given (``stack.node.root`` is the app; ``synth()`` writes its cloud assembly).
+
+    Raises:
+        TypeError: when ``stack`` is not a stack of a CDK app.
+    """
+    node = getattr(stack, "node", None)
+    app: Any = getattr(node, "root", None)
+    if not hasattr(stack, "artifact_id") or not callable(getattr(app, "synth", None)):
+        raise TypeError(f"from_stack needs an aws_cdk.Stack inside an aws_cdk.App, got {stack!r}")
+    assembly = app.synth()
+    return load_stack(assembly.directory, str(stack.artifact_id))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .assembly import StackTemplate, load_stack
+from .assembly import StackTemplate, load_stack, synthesize
 from .aws import LocalAws
 from .dead_letters import DeadLetters
 from .delivery import Delivery, RetryPolicy
@@ -38,6 +38,7 @@ from .steps import PipeSteps
 from .target import HttpTarget, Target
 
 if TYPE_CHECKING:
+    from aws_cdk import Stack
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 __all__ = ["DeliveryEvent", "Destination", "LocalPipeline", "PipeSpec"]
@@ -87,7 +88,9 @@ class LocalPipeline:
         self._momento = MomentoBackend(momento, clock)
         self.stack = stack
         self.aws = LocalAws(region or stack.region or "us-east-1", account_id)
-        self._resources = StackResources(stack, self.aws, parameters or {})
+        self.parameters: Mapping[str, str] = dict(parameters or {})
+        """The values given for template parameters."""
+        self._resources = StackResources(stack, self.aws, self.parameters)
         self.http_timeout = http_timeout
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
@@ -111,6 +114,23 @@ class LocalPipeline:
     ) -> LocalPipeline:
         """Build a runtime for one stack of a ``cdk.out`` directory (see the class for options)."""
         return cls(load_stack(path, stack_name), **options)
+
+    @classmethod
+    def from_stack(cls, stack: Stack, **options: Any) -> LocalPipeline:
+        """Build a runtime for a CDK ``Stack`` object: its app is synthesized in-process (into
+        the app's ``outdir``, a temporary directory unless the app names one) and the stack's
+        template is read from there. See the class for ``options``; use it as a context
+        manager, like :meth:`from_cloud_assembly`::
+
+            app = cdk.App()
+            stack = MyStack(app, "MyStack")
+            with LocalPipeline.from_stack(stack) as lp:
+                ...
+
+        Raises:
+            TypeError: when ``stack`` is not a stack of a CDK app.
+        """
+        return cls(synthesize(stack), **options)
 
     # -- lifecycle -------------------------------------------------------------------------
 
