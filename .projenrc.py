@@ -53,6 +53,8 @@ LOCAL_EXTRA = [
     "jsonata-python>=0.7",
 ]
 
+PYTEST_PLUGIN = f"{MODULE}.testing.pytest_plugin"
+
 DEV_DEPS = [
     "pytest>=8",
     "syrupy>=4.6",
@@ -121,6 +123,9 @@ project = PythonProject(
             keywords=["aws-cdk", "cdk", "momento", "eventbridge", "pipes", "dynamodb", "cache"],
             optional_dependencies={"local": LOCAL_EXTRA},
             scripts={"momento-eventbridge-constructs": f"{MODULE}.local.cli:main"},
+            # The pytest plugin (fixtures momento_local and template_snapshot): it imports only
+            # pytest until a fixture is used, so it is harmless without the local extra.
+            entry_points={"pytest11": {"momento_eventbridge_constructs": PYTEST_PLUGIN}},
             urls=URLS,
         ),
     ),

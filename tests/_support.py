@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 from pathlib import Path
@@ -41,22 +40,6 @@ ENV = cdk.Environment(account="123456789012", region="us-west-2")
 ENDPOINT = MomentoEndpoint.for_region("us-west-2")
 
 Template = dict[str, Any]
-
-
-def mask(template: Template) -> Template:
-    """The template without what churns with CDK versions (bootstrap version checks)."""
-    masked = copy.deepcopy(template)
-    masked.get("Parameters", {}).pop("BootstrapVersion", None)
-    masked.get("Rules", {}).pop("CheckBootstrapVersion", None)
-    for section in ("Parameters", "Rules"):
-        if section in masked and not masked[section]:
-            del masked[section]
-    masked["Resources"] = {
-        logical_id: resource
-        for logical_id, resource in masked["Resources"].items()
-        if resource["Type"] != "AWS::CDK::Metadata"
-    }
-    return masked
 
 
 def resources(template: Template, resource_type: str) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Pure-Python checks shared by the constructs.
 
 Nothing here calls into jsii, so every rule can be unit-tested without synthesizing a stack and
-costs nothing at synth time.
+costs nothing at synth time. aws-cdk-lib is imported only by :func:`l1_of`, which works on
+constructs: the local runtime and the operating commands use the checks of this module (through
+:mod:`.payload`) without loading aws-cdk-lib or starting Node.js.
 """
 
 from __future__ import annotations
@@ -9,12 +11,12 @@ from __future__ import annotations
 import math
 import re
 from enum import Enum
-from typing import NoReturn, TypeVar
-
-from aws_cdk import CfnResource
-from constructs import IConstruct
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from .errors import MomentoConstructError
+
+if TYPE_CHECKING:
+    from constructs import IConstruct
 
 # CDK encodes unresolved string tokens as "${Token[...]}" and lists as "#{Token[...]}".
 _TOKEN_MARKERS = ("${Token[", "#{Token[")
@@ -59,6 +61,8 @@ def implements(value: object, attribute: str) -> bool:
 def l1_of(construct: IConstruct) -> IConstruct | None:
     """The CloudFormation resource an L2 wraps (its ``default_child``, or its only L1 child:
     ``events.ApiDestination`` and ``events.Connection`` name theirs after themselves)."""
+    from aws_cdk import CfnResource  # only here: see the module docstring
+
     child = construct.node.default_child
     if child is not None:
         return child

@@ -364,7 +364,10 @@ def test_help_lists_the_commands_and_the_exit_statuses(
         (
             "demo",
             [
-                "usage: momento-eventbridge-constructs demo [-h] [--stack NAME] [-v] [CDK_OUT]",
+                "usage: momento-eventbridge-constructs demo [-h] [--stack NAME] [-v]",
+                "[--momento {local,remote}] [CDK_OUT]",
+                "The cache and topic are those of a local Momento server, whatever the "
+                "environment holds",
                 "Without CDK_OUT, the weather example bundled with the package is synthesized",
                 "for any other stack the demo refuses before writing anything",
                 "default: synthesize the bundled one",
@@ -377,7 +380,9 @@ def test_help_lists_the_commands_and_the_exit_statuses(
                 "usage: momento-eventbridge-constructs local [-h] [--stack NAME] [-v]",
                 "[--exit-after SECONDS]",
                 "Run the pipes of a synthesized stack on this machine until Ctrl-C",
-                "real Momento when MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are set",
+                "real Momento when MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are set, unless "
+                "--momento local",
+                "[--parameters [STACK:]NAME=VALUE]",
                 "default: ./cdk.out, as 'cdk synth' writes it",
                 "stop after this many seconds instead of waiting for Ctrl-C",
             ],
@@ -393,3 +398,128 @@ def test_help_of_each_command_says_what_it_does_and_its_defaults(
     flowing = " ".join(text.split())  # help text wraps where the width says
     for fragment in [*expected, "130 interrupted by Ctrl-C"]:
         assert fragment in flowing, fragment
+
+
+# -- which Momento ---------------------------------------------------------------------------
+
+
+class _FakeRemote:
+    """An HTTP server on 127.0.0.1 standing for real Momento: it records every request and
+    answers 500, so a call that reaches it is seen and fails."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        requests: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _refuse(self) -> None:
+                requests.append(f"{self.command} {self.path}")
+                self.send_response(500)
+                self.end_headers()
+
+            do_GET = do_PUT = do_POST = do_DELETE = _refuse
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.requests = requests
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+        import threading
+
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def remote_variables(monkeypatch: pytest.MonkeyPatch) -> Iterator[_FakeRemote]:
+    """MOMENTO_API_KEY and MOMENTO_API_ENDPOINT exported, naming a remote that must not be
+    called."""
+    remote = _FakeRemote()
+    monkeypatch.setenv("MOMENTO_API_KEY", "eyJ-the-users-real-key")
+    monkeypatch.setenv("MOMENTO_API_ENDPOINT", remote.endpoint)
+    yield remote
+    remote.close()
+
+
+def test_demo_writes_nothing_outside_the_local_server_with_the_variables_exported(
+    demo_assembly: Path, remote_variables: _FakeRemote, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", str(demo_assembly)]) == 0
+    captured = capsys.readouterr()
+    assert remote_variables.requests == []
+    assert re.search(
+        rf"^Momento calls go to the local Momento server: {LOCAL}  ", captured.out, re.M
+    )
+    assert "\n  why: the demo uses the local server unless --momento remote is given\n" in (
+        captured.out
+    )
+    assert "Demo finished: every expectation met." in captured.out
+    assert "warning" not in captured.err
+    assert remote_variables.endpoint not in captured.out + captured.err
+
+
+def test_demo_momento_remote_warns_which_cache_it_writes_to_and_writes_there(
+    demo_assembly: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from momento_eventbridge_constructs.local import LocalMomentoServer
+
+    # A Momento server of its own plays the user's real Momento.
+    with LocalMomentoServer(caches=["momento-eventbridge-cache"]) as real:
+        monkeypatch.setenv("MOMENTO_API_KEY", real.api_key)
+        endpoint = real.endpoint
+        monkeypatch.setenv("MOMENTO_API_ENDPOINT", endpoint)
+        assert main(["demo", str(demo_assembly), "--momento", "remote"]) == 0
+        captured = capsys.readouterr()
+        assert real.client().get("momento-eventbridge-cache", "New York") is not None
+    assert captured.err == (
+        "warning: --momento remote: the demo writes New York, San Francisco, Rio de Janeiro "
+        "into cache momento-eventbridge-cache and publishes to its topic "
+        f"momento-eventbridge-topic of the real Momento at {endpoint} (the account of "
+        "MOMENTO_API_KEY), and deletes San Francisco again\n"
+    )
+    assert f"Momento calls go to real Momento: {endpoint}  " in captured.out
+    assert "\n  why: --momento remote was given\n" in captured.out
+
+
+def test_momento_remote_without_the_variables_is_refused_before_starting(
+    demo_assembly: Path, not_started: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for command in ("demo", "local"):
+        assert main([command, str(demo_assembly), "--momento", "remote"]) == 2
+        assert capsys.readouterr().err == (
+            "error: --momento remote needs MOMENTO_API_KEY and MOMENTO_API_ENDPOINT to be set\n"
+        )
+
+
+def test_local_says_which_momento_it_uses_and_why(
+    demo_assembly: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from momento_eventbridge_constructs.local import LocalMomentoServer
+
+    assert main(["local", str(demo_assembly), "--exit-after", "0"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"^Momento calls go to the local Momento server: {LOCAL}  ", out, re.M)
+    assert (
+        "\n  why: MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are not both set (--momento auto)\n"
+    ) in out
+
+    with LocalMomentoServer() as real:
+        monkeypatch.setenv("MOMENTO_API_KEY", real.api_key)
+        monkeypatch.setenv("MOMENTO_API_ENDPOINT", real.endpoint)
+        assert main(["local", str(demo_assembly), "--exit-after", "0"]) == 0
+        out = capsys.readouterr().out
+        assert f"\nMomento calls go to real Momento: {real.endpoint}  (deployed: " in out
+        assert (
+            "\n  why: MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are set (--momento auto); "
+            "--momento local uses the local server\n"
+        ) in out
+        assert real.api_key not in out  # the real key is never printed
+        assert main(["local", str(demo_assembly), "--exit-after", "0", "--momento", "local"]) == 0
+        out = capsys.readouterr().out
+        assert "\n  why: --momento local was given\n" in out
+        assert real.requests == []  # starting, printing and stopping call nothing

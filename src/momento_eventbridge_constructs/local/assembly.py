@@ -24,6 +24,7 @@ __all__ = [
     "list_stacks",
     "load_stack",
     "parse_dynamic_references",
+    "synthesize",
 ]
 
 _NO_VALUE = object()
@@ -186,6 +187,23 @@ def load_stack(directory: str | Path, stack_name: str | None = None) -> StackTem
     return candidates[0]
 
 
+def synthesize(stack: Any) -> StackTemplate:
+    """Synthesize the app of a CDK ``Stack`` object in-process and load the stack from it.
+
+    The only function of this module that touches aws-cdk-lib, through the objects it is
+    given (``stack.node.root`` is the app; ``synth()`` writes its cloud assembly).
+
+    Raises:
+        TypeError: when ``stack`` is not a stack of a CDK app.
+    """
+    node = getattr(stack, "node", None)
+    app: Any = getattr(node, "root", None)
+    if not hasattr(stack, "artifact_id") or not callable(getattr(app, "synth", None)):
+        raise TypeError(f"from_stack needs an aws_cdk.Stack inside an aws_cdk.App, got {stack!r}")
+    assembly = app.synth()
+    return load_stack(assembly.directory, str(stack.artifact_id))
+
+
 @dataclass(frozen=True)
 class DynamicReference:
     """A ``{{resolve:secretsmanager:...}}`` reference."""
@@ -295,7 +313,10 @@ class Resolver:
         if name in parameters:
             parameter = parameters[name]
             if "Default" not in parameter:
-                raise AssemblyError(f"parameter {name} has no Default: pass a value for it")
+                raise AssemblyError(
+                    f"parameter {name} has no Default: pass its value (--parameters "
+                    f"{name}=VALUE on the command line, parameters={{{name!r}: ...}} in Python)"
+                )
             if str(parameter.get("Type", "")).startswith("AWS::SSM::"):
                 raise AssemblyError(f"parameter {name} is read from SSM, which is not local")
             default = parameter["Default"]

@@ -17,13 +17,17 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _momento_lines(lp: LocalPipeline) -> list[str]:
+def _momento_lines(lp: LocalPipeline, why: str) -> list[str]:
     deployed = sorted({_origin(url) for spec in lp.pipes for _, url in spec.calls()})
     beside = f"  (deployed: {', '.join(deployed)})" if deployed else ""
     if lp.momento_server is None:
-        return [f"Momento calls go to real Momento: {lp.momento_endpoint}{beside}"]
+        return [
+            f"Momento calls go to real Momento: {lp.momento_endpoint}{beside}",
+            f"  why: {why}",
+        ]
     return [
         f"Momento calls go to the local Momento server: {lp.momento_endpoint}{beside}",
+        f"  why: {why}",
         f"  caches: {', '.join(lp.momento_server.caches) or 'none'}",
         f"  local API key: {lp.momento_server.api_key}",
     ]
@@ -46,11 +50,12 @@ def _pipe_lines(lp: LocalPipeline) -> list[str]:
     return lines
 
 
-def print_banner(lp: LocalPipeline, out: TextIO) -> None:
-    """Local AWS, Momento, the tables and every pipe's call, local and deployed."""
+def print_banner(lp: LocalPipeline, out: TextIO, momento_why: str | None = None) -> None:
+    """Local AWS, Momento (which, and ``momento_why`` or else the runtime's reason), the
+    tables and every pipe's call, local and deployed."""
     meta = lp.dynamodb.meta
     lines = [f"Local AWS (moto): {meta.endpoint_url}  region {meta.region_name}"]
-    lines += _momento_lines(lp)
+    lines += _momento_lines(lp, momento_why or lp.momento_reason)
     tables = sorted({spec.table_logical_id for spec in lp.pipes})
     lines += [f"Table {logical_id}: {lp.table_name(logical_id)}" for logical_id in tables]
     lines += _pipe_lines(lp)

@@ -29,7 +29,15 @@ from typing import TYPE_CHECKING, TextIO
 from .. import __version__
 from .assembly import AssemblyError, list_stacks, load_stack
 from .banner import print_banner
-from .weather_demo import NotTheWeatherExample, WeatherDemo, check_weather_stack, plan
+from .parameters import add_parameters_option, missing_parameters, parse_parameters
+from .weather_demo import (
+    DEMO_CITIES,
+    DemoPlan,
+    NotTheWeatherExample,
+    WeatherDemo,
+    check_weather_stack,
+    plan,
+)
 
 if TYPE_CHECKING:
     from . import DeliveryEvent, LocalPipeline
@@ -48,6 +56,8 @@ exit status:
   130  interrupted by Ctrl-C while starting or during the demo
 """
 DEFAULT_ASSEMBLY = "cdk.out"
+MOMENTO_MODES = ("auto", "local", "remote")
+_REMOTE_VARIABLES = ("MOMENTO_API_KEY", "MOMENTO_API_ENDPOINT")
 BUNDLED_MODULE = "momento_eventbridge_constructs.examples.weather"
 BUNDLED_STACK = "WeatherStack"
 SYNTH_TIMEOUT_SECONDS = 600
@@ -59,11 +69,15 @@ examples:
   {PROG} demo                     the bundled weather example
   {PROG} local                    the pipes of ./cdk.out
   {PROG} local cdk.out --stack S  one stack of several
+  {PROG} local --parameters MomentoApiKey=KEY --parameters MomentoApiEndpoint=URL
+                                  a stack whose template has parameters
 """
 _DEMO_TEXT = """\
 Run the weather demo on this machine, without AWS or Momento accounts: insert three cities
 into the weather table, update one, delete one, and after each step show the messages on
 the Momento topic and what the cache holds; then check that no record was dead-lettered.
+The cache and topic are those of a local Momento server, whatever the environment holds;
+--momento remote writes into real Momento instead (MOMENTO_API_KEY, MOMENTO_API_ENDPOINT).
 
 Without CDK_OUT, the weather example bundled with the package is synthesized into a
 temporary directory first (aws-cdk-lib needs Node.js for that): WeatherStack (three pipes)
@@ -75,9 +89,11 @@ machine); for any other stack the demo refuses before writing anything.
 _LOCAL_TEXT = """\
 Run the pipes of a synthesized stack on this machine until Ctrl-C: its tables, queues and
 secrets in a local moto server, its Momento calls against a local Momento server (or real
-Momento when MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are set). Prints where every call
+Momento when MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are set, unless --momento local).
+Prints which Momento and why, where every call
 goes, locally and once deployed, then every delivery. Write to the tables with any AWS SDK
-or the AWS CLI pointed at the printed endpoint.
+or the AWS CLI pointed at the printed endpoint. Template parameters without a Default take
+their value from --parameters, as with 'cdk deploy'.
 """
 
 
@@ -118,6 +134,13 @@ def _parser() -> argparse.ArgumentParser:
         "the stack, when CDK_OUT holds several (default: the only one; for the bundled example "
         "WeatherStack, or WeatherSyncStack)",
     )
+    demo.add_argument(
+        "--momento",
+        choices=("local", "remote"),
+        default="local",
+        help="the local Momento server (default), or real Momento from MOMENTO_API_KEY and "
+        "MOMENTO_API_ENDPOINT: the demo then writes into that cache",
+    )
     local = commands.add_parser(
         "local",
         help="run the pipes of a synthesized stack until Ctrl-C",
@@ -129,6 +152,14 @@ def _parser() -> argparse.ArgumentParser:
         local,
         f"the cloud assembly directory (default: ./{DEFAULT_ASSEMBLY}, as 'cdk synth' writes it)",
         "the stack, when CDK_OUT holds several (default: the only one)",
+    )
+    add_parameters_option(local)
+    local.add_argument(
+        "--momento",
+        choices=MOMENTO_MODES,
+        default="auto",
+        help="auto (default): real Momento when MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are "
+        "set, else the local Momento server; local or remote to choose",
     )
     local.add_argument(
         "--exit-after",
@@ -199,6 +230,38 @@ def _choose_stack(assembly: str, stack: str | None) -> str:
     )
 
 
+def _parameters(assembly: str, stack: str, entries: Sequence[str]) -> dict[str, str]:
+    """The ``--parameters`` values for ``stack``; every parameter without a Default needs one."""
+    template = load_stack(assembly, stack)
+    values = parse_parameters(entries, template)
+    problem = missing_parameters(template, values)
+    if problem is not None:
+        raise CommandError(problem)
+    return values
+
+
+def _remote_configured() -> bool:
+    return all(os.environ.get(name) for name in _REMOTE_VARIABLES)
+
+
+def _momento_why(command: str, mode: str) -> str:
+    """Why ``command`` with ``--momento mode`` calls the Momento it calls, for the banner."""
+    if mode != "auto":
+        if mode == "remote" and not _remote_configured():
+            raise CommandError(
+                "--momento remote needs MOMENTO_API_KEY and MOMENTO_API_ENDPOINT to be set"
+            )
+        if command == "demo" and mode == "local":
+            return "the demo uses the local server unless --momento remote is given"
+        return f"--momento {mode} was given"
+    if _remote_configured():
+        return (
+            "MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are set (--momento auto); "
+            "--momento local uses the local server"
+        )
+    return "MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are not both set (--momento auto)"
+
+
 def _printer(out: TextIO) -> Callable[[DeliveryEvent], None]:
     lock = threading.Lock()
 
@@ -214,9 +277,13 @@ def _run_local(arguments: argparse.Namespace, out: TextIO) -> int:
     pipeline_class = _local_pipeline()
     assembly = arguments.assembly or DEFAULT_ASSEMBLY
     stack = _choose_stack(assembly, arguments.stack)
+    parameters = _parameters(assembly, stack, arguments.parameters)
+    why = _momento_why("local", arguments.momento)
     _say(out, "Starting local AWS and Momento...")
-    with pipeline_class.from_cloud_assembly(assembly, stack, account_id=LOCAL_ACCOUNT) as lp:
-        print_banner(lp, out)
+    with pipeline_class.from_cloud_assembly(
+        assembly, stack, account_id=LOCAL_ACCOUNT, parameters=parameters, momento=arguments.momento
+    ) as lp:
+        print_banner(lp, out, why)
         lp.add_listener(_printer(out))
         _say(out, "Running; press Ctrl-C to stop.")
         with contextlib.suppress(KeyboardInterrupt):
@@ -252,22 +319,45 @@ def _synthesize_bundled_example(directory: str, out: TextIO) -> None:
 
 def _run_demo(arguments: argparse.Namespace, out: TextIO) -> int:
     pipeline_class = _local_pipeline()
+    momento = arguments.momento
+    why = _momento_why("demo", momento)  # before synthesizing: a missing variable fails fast
     if arguments.assembly is not None:
         stack = _choose_stack(arguments.assembly, arguments.stack)
-        return _demo(pipeline_class, arguments.assembly, stack, out)
+        return _demo(pipeline_class, arguments.assembly, stack, out, (momento, why))
     with tempfile.TemporaryDirectory(prefix="momento-eventbridge-demo-") as directory:
         _synthesize_bundled_example(directory, out)
-        return _demo(pipeline_class, directory, arguments.stack or BUNDLED_STACK, out)
+        stack = arguments.stack or BUNDLED_STACK
+        return _demo(pipeline_class, directory, stack, out, (momento, why))
 
 
-def _demo(pipeline_class: type[LocalPipeline], assembly: str, stack: str, out: TextIO) -> int:
+def _remote_warning(demo_plan: DemoPlan, endpoint: str) -> str:
+    topic = f" and publishes to its topic {demo_plan.topic[1]}" if demo_plan.topic else ""
+    cities = ", ".join(city for city, *_ in DEMO_CITIES)
+    return (
+        f"warning: --momento remote: the demo writes {cities} into cache "
+        f"{demo_plan.cache}{topic} of the real Momento at {endpoint} (the account of "
+        "MOMENTO_API_KEY), and deletes San Francisco again"
+    )
+
+
+def _demo(
+    pipeline_class: type[LocalPipeline],
+    assembly: str,
+    stack: str,
+    out: TextIO,
+    momento: tuple[str, str],
+) -> int:
     table_id = check_weather_stack(load_stack(assembly, stack))  # before anything starts
+    mode, why = momento
     _say(out, "Starting local AWS and Momento...")
     started = time.monotonic()
-    with pipeline_class.from_cloud_assembly(assembly, stack) as lp:
+    with pipeline_class.from_cloud_assembly(assembly, stack, momento=mode) as lp:
         _say(out, f"Started in {time.monotonic() - started:.1f} s")
-        print_banner(lp, out)
-        demo = WeatherDemo(lp, plan(lp, table_id), out)
+        print_banner(lp, out, why)
+        demo_plan = plan(lp, table_id)
+        if lp.remote_momento:
+            print(_remote_warning(demo_plan, lp.momento_endpoint), file=sys.stderr, flush=True)
+        demo = WeatherDemo(lp, demo_plan, out)
         try:
             return demo.run()
         except TimeoutError as error:

@@ -18,6 +18,14 @@ def _remote_configured(environ: Mapping[str, str]) -> bool:
     return bool(environ.get("MOMENTO_API_KEY")) and bool(environ.get("MOMENTO_API_ENDPOINT"))
 
 
+def _reason(mode: str, configured: bool) -> str:
+    if mode != "auto":
+        return f"momento={mode!r} was asked for"
+    if configured:
+        return "MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are set (momento='auto')"
+    return "MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are not both set (momento='auto')"
+
+
 class MomentoBackend:
     """The Momento endpoint and API key the pipes use.
 
@@ -37,6 +45,8 @@ class MomentoBackend:
         if mode == "remote" and not configured:
             raise ValueError("momento='remote' needs MOMENTO_API_KEY and MOMENTO_API_ENDPOINT")
         self.remote = mode == "remote" or (mode == "auto" and configured)
+        self.reason = _reason(mode, configured)
+        """Why this Momento: the mode asked for, or what ``auto`` found in the environment."""
         self._clock = clock
         self.server: LocalMomentoServer | None = None
         self.endpoint = ""

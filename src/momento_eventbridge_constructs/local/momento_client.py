@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -190,9 +190,14 @@ class MomentoHttpClient:
     def _topic_path(cache: str, topic: str) -> str:
         return "/topics/" + quote(cache, safe="") + "/" + quote(topic, safe="")
 
-    def get(self, cache: str, key: str) -> bytes | None:
-        """The value stored under ``key``, or ``None`` on a miss."""
-        status, body = self._call("GET", self._cache_path(cache), {"key": key})
+    def get(self, cache: str, key: str | Mapping[str, str]) -> bytes | None:
+        """The value stored under ``key``, or ``None`` on a miss.
+
+        ``key`` is the key as text, or the query that names it as a pipe sends it
+        (``{"key": ...}`` or ``{"key_base64": ...}``).
+        """
+        query = {"key": key} if isinstance(key, str) else dict(key)
+        status, body = self._call("GET", self._cache_path(cache), query)
         if status == 200:
             return body
         text = body.decode("utf-8", errors="replace")

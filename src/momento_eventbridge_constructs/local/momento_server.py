@@ -121,9 +121,11 @@ class LocalMomentoServer:
         self._lock = threading.Lock()
         self._caches: dict[str, dict[bytes, _Entry]] = {name: {} for name in caches}
         self._topics = TopicStore()
-        self._api_keys: set[str] = set(api_keys)
-        if not self._api_keys:
-            self._api_keys.add(self.generate_api_key())
+        given = list(api_keys)
+        # The key the server was made with: keys added later (those a stack's connections
+        # send, which may be real ones) are accepted but never handed out by `api_key`.
+        self._first_key = given[0] if given else self.generate_api_key()
+        self._api_keys: set[str] = {self._first_key, *given}
         self._failures: list[InjectedFailure] = []
         self._requests: deque[RecordedRequest] = deque(maxlen=10_000)
         self._clock = clock
@@ -142,9 +144,8 @@ class LocalMomentoServer:
 
     @property
     def api_key(self) -> str:
-        """One accepted API key (any of them)."""
-        with self._lock:
-            return sorted(self._api_keys)[0]
+        """The first accepted API key: the one given first, else the generated one."""
+        return self._first_key
 
     @property
     def endpoint(self) -> str:

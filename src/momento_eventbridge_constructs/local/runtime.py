@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .assembly import StackTemplate, load_stack
+from .assembly import StackTemplate, load_stack, synthesize
 from .authorizer import AccessDenied, Authorizer, RoleGuard
 from .aws import LocalAws
 from .dead_letters import DeadLetters
@@ -41,6 +41,7 @@ from .steps import PipeSteps
 from .target import HttpTarget, Target
 
 if TYPE_CHECKING:
+    from aws_cdk import Stack
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 __all__ = ["DeliveryEvent", "Destination", "LocalPipeline", "PipeSpec"]
@@ -108,7 +109,9 @@ class LocalPipeline:
         if account_id is None and authorizer is not None:
             account_id = stack.account
         self.aws = LocalAws(region or stack.region or "us-east-1", account_id)
-        self._resources = StackResources(stack, self.aws, parameters or {})
+        self.parameters: Mapping[str, str] = dict(parameters or {})
+        """The values given for template parameters."""
+        self._resources = StackResources(stack, self.aws, self.parameters)
         self.http_timeout = http_timeout
         self.retry_base_delay = retry_base_delay
         self.retry_max_delay = retry_max_delay
@@ -132,6 +135,23 @@ class LocalPipeline:
     ) -> LocalPipeline:
         """Build a runtime for one stack of a ``cdk.out`` directory (see the class for options)."""
         return cls(load_stack(path, stack_name), **options)
+
+    @classmethod
+    def from_stack(cls, stack: Stack, **options: Any) -> LocalPipeline:
+        """Build a runtime for a CDK ``Stack`` object: its app is synthesized in-process (into
+        the app's ``outdir``, a temporary directory unless the app names one) and the stack's
+        template is read from there. See the class for ``options``; use it as a context
+        manager, like :meth:`from_cloud_assembly`::
+
+            app = cdk.App()
+            stack = MyStack(app, "MyStack")
+            with LocalPipeline.from_stack(stack) as lp:
+                ...
+
+        Raises:
+            TypeError: when ``stack`` is not a stack of a CDK app.
+        """
+        return cls(synthesize(stack), **options)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -260,6 +280,12 @@ class LocalPipeline:
     def remote_momento(self) -> bool:
         """Whether the pipes call the real Momento (from the environment)."""
         return self._momento.remote
+
+    @property
+    def momento_reason(self) -> str:
+        """Why the pipes call the Momento they call (the ``momento`` option, or what
+        ``"auto"`` found in the environment)."""
+        return self._momento.reason
 
     @property
     def momento_server(self) -> LocalMomentoServer | None:

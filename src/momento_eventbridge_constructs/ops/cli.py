@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..local.parameters import add_parameters_option
 from .errors import EXIT_SETUP, INSTALL_HINT, SetupError
 
 __all__ = ["add_commands", "main"]
@@ -27,7 +28,8 @@ AWS access: boto3's standard configuration (AWS_PROFILE, AWS_REGION or AWS_DEFAU
 AWS_ENDPOINT_URL, ...). Momento: MOMENTO_API_ENDPOINT and MOMENTO_API_KEY when set, else the
 endpoint in the stack's template and the API key in the Secrets Manager secret its connection
 reads. Physical names: through CloudFormation (ListStackResources) unless given with
---table-name / --queue-url / --resource. The API key is never printed.
+--table-name / --queue-url / --resource. Template parameters: --parameters, else the deployed
+values (DescribeStacks), else their Default. The API key is never printed.
 
 Needs boto3: {INSTALL_HINT}
 
@@ -76,6 +78,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="ID=NAME",
         help="physical name of any resource (logical ID or construct path), e.g. a pipe",
     )
+    add_parameters_option(parser, deployed=True)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
@@ -163,6 +166,7 @@ def _context(arguments: argparse.Namespace) -> Any:
         arguments.stack,
         table_names=arguments.table_name,
         resources=arguments.resource,
+        parameters=arguments.parameters,
     )
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ..local.assembly import load_stack
+from ..local.parameters import parse_parameters
 from .aws import AwsAccess
 from .definitions import StackDefinitions, read_definitions
 from .momento import Momento, momento_for_stack
-from .names import StackNames, given_names
+from .names import StackNames, given_names, template_parameters
 from .records import RecordContext
 from .render import StackRenderer
 
@@ -44,6 +45,7 @@ class OpsContext:
         *,
         table_names: Iterable[str] = (),
         resources: Iterable[str] = (),
+        parameters: Iterable[str] = (),
         session: Any = None,
         environ: Mapping[str, str] | None = None,
     ) -> OpsContext:
@@ -51,19 +53,19 @@ class OpsContext:
 
         Args:
             table_names, resources: ``--table-name`` and ``--resource`` values.
+            parameters: ``--parameters`` values (``[STACK:]NAME=VALUE``); they replace the
+                deployed values of those parameters.
             session: a boto3 session (default: the standard configuration).
             environ: where ``MOMENTO_API_KEY`` / ``MOMENTO_API_ENDPOINT`` are read (default:
                 the process environment).
         """
         stack = load_stack(assembly, stack_name)
         aws = AwsAccess(session)
-        definitions = read_definitions(stack)
+        # Endpoints may come from parameters: read the definitions with their values.
+        values = template_parameters(aws, stack, parse_parameters(parameters, stack))
+        definitions = read_definitions(stack, parameters=values)
         given = given_names(definitions, table_names=table_names, resources=resources)
-        names = StackNames(definitions, aws, given)
-        deployed = names.parameters()
-        if deployed:  # endpoints may come from parameters: read them with deployed values
-            definitions = read_definitions(stack, parameters=deployed)
-            names = StackNames(definitions, aws, given)
+        names = StackNames(definitions, aws, given, parameters=values)
         return cls(definitions, aws, names, environ)
 
     @property

@@ -16,7 +16,7 @@ from .aws import AwsAccess
 from .definitions import StackDefinitions
 from .errors import SetupError
 
-__all__ = ["StackNames", "given_names"]
+__all__ = ["StackNames", "given_names", "template_parameters"]
 
 _LOG = logging.getLogger("momento_eventbridge_constructs.ops")
 # Parameters CDK adds to every template; their deployed value never matters here.
@@ -65,6 +65,36 @@ def given_names(
     return names
 
 
+def template_parameters(
+    aws: AwsAccess, stack: StackTemplate, given: Mapping[str, str]
+) -> dict[str, str]:
+    """The values of the template's parameters: ``given`` (``--parameters``), then the
+    deployed ones (``DescribeStacks``, asked only for parameters not given; none when the
+    stack cannot be read: their defaults apply then)."""
+    declared = set(stack.template.get("Parameters") or {}) - _CDK_PARAMETERS
+    wanted = declared - set(given)
+    deployed = _deployed_parameters(aws, stack.stack_name, wanted) if wanted else {}
+    return {**deployed, **given}
+
+
+def _deployed_parameters(aws: AwsAccess, stack_name: str, wanted: set[str]) -> dict[str, str]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        stacks = aws.client("cloudformation").describe_stacks(StackName=stack_name)
+    except (BotoCoreError, ClientError) as error:
+        _LOG.debug("parameter values of %s unknown, defaults apply: %s", stack_name, error)
+        return {}
+    values: dict[str, str] = {}
+    for stack in stacks.get("Stacks", [])[:1]:
+        for parameter in stack.get("Parameters", []):
+            key = parameter.get("ParameterKey")
+            if key in wanted:
+                value: Any = parameter.get("ResolvedValue", parameter.get("ParameterValue"))
+                values[str(key)] = str(value)
+    return values
+
+
 class StackNames:
     """Physical names by logical ID: the given ones first, then CloudFormation's (read once,
     on first need; when it cannot be read, the names stay unknown and the reason is kept).
@@ -73,6 +103,7 @@ class StackNames:
         definitions: the stack.
         aws: AWS access.
         given: physical names by logical ID that need no lookup.
+        parameters: the values of the template's parameters (:func:`template_parameters`).
     """
 
     def __init__(
@@ -80,13 +111,15 @@ class StackNames:
         definitions: StackDefinitions,
         aws: AwsAccess,
         given: Mapping[str, str] | None = None,
+        *,
+        parameters: Mapping[str, str] | None = None,
     ) -> None:
         self._definitions = definitions
         self._stack = definitions.stack
         self._aws = aws
         self._given = dict(given or {})
         self._looked_up: dict[str, str] | None = None
-        self._parameters: dict[str, str] | None = None
+        self._parameters = dict(parameters or {})
         self._lock = threading.Lock()
         self.problem: str | None = None
         """Why CloudFormation could not be read (``None``: it could, or was not needed)."""
@@ -149,32 +182,8 @@ class StackNames:
         return _PhysicalRefs(self, tuple(self._stack.resources))
 
     def parameters(self) -> dict[str, str]:
-        """The deployed values of the template's parameters (empty when unreadable or when
-        the template has none that matter: their defaults apply then)."""
-        if self._parameters is not None:
-            return self._parameters
-        declared = set(self._stack.template.get("Parameters") or {}) - _CDK_PARAMETERS
-        self._parameters = {}
-        if declared:
-            self._parameters = self._deployed_parameters(declared)
-        return self._parameters
-
-    def _deployed_parameters(self, declared: set[str]) -> dict[str, str]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            stacks = self._aws.client("cloudformation").describe_stacks(StackName=self.stack_name)
-        except (BotoCoreError, ClientError) as error:
-            _LOG.debug("parameter values of %s unknown, defaults apply: %s", self.stack_name, error)
-            return {}
-        values: dict[str, str] = {}
-        for stack in stacks.get("Stacks", [])[:1]:
-            for parameter in stack.get("Parameters", []):
-                key = parameter.get("ParameterKey")
-                if key in declared:
-                    value: Any = parameter.get("ResolvedValue", parameter.get("ParameterValue"))
-                    values[str(key)] = str(value)
-        return values
+        """The values of the template's parameters (see :func:`template_parameters`)."""
+        return dict(self._parameters)
 
     def table_id_of(self, physical_name: str) -> str | None:
         """The logical ID of the table with this physical name.
