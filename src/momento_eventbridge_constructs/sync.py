@@ -42,55 +42,57 @@ _STATE_MACHINE_LOG_LEVEL = {
 class DynamoToMomentoSync(PipeBackedConstruct):
     """Keeps a Momento cache exactly in step with a table: one pipe, one reader, stream order.
 
-        The pipe reads the table's stream and, for every record in stream order, starts an
-        EXPRESS state machine synchronously (``REQUEST_RESPONSE``). The state machine sets the item
-        under its key (``INSERT``, ``MODIFY``), deletes it (``REMOVE``, or an epoch TTL already
-        passed) and, when ``topic_name`` is given, announces the change, through HTTP tasks
-        authorised by the ``MomentoConnection``. 429, 5xx and timeouts are retried inside; a change
-        that still fails becomes one dead-letter message naming the table, the keys, the event and
-        the sequence number, and the pipe moves on.
+    The pipe reads the table's stream and, for every record in stream order, starts an
+    EXPRESS state machine synchronously (``REQUEST_RESPONSE``). The state machine sets the item
+    under its key (``INSERT``, ``MODIFY``), deletes it (``REMOVE``, or an epoch TTL already
+    passed) and, when ``topic_name`` is given, announces the change, through HTTP tasks
+    authorised by the ``MomentoConnection``. 429, 5xx and timeouts are retried inside; a change
+    that still fails becomes one dead-letter message naming the table, the keys, the event and
+    the sequence number, and the pipe moves on.
 
-        Example::
+    Example::
 
-            DynamoToMomentoSync(self, "Sync", table=table, connection=connection,
-                                endpoint=MomentoEndpoint.for_region("us-west-2"),
-                                cache_name="weather")
+        DynamoToMomentoSync(self, "Sync", table=table, connection=connection,
+                            endpoint=MomentoEndpoint.for_region("us-west-2"),
+                            cache_name="weather")
 
     Args:
-            table: the source table; it must have a stream (``NEW_AND_OLD_IMAGES`` or
-                ``NEW_IMAGE`` for bodies that read the item). Required.
-            partition_key: the partition key (name and type) of an imported table, as on
-                ``dynamodb.Table``. Default: none, right for a table defined in the app (CDK
-                knows its schema; a stated one must match it). Required for an imported table
-                (``Table.from_table_attributes``).
-            sort_key: the sort key of an imported table, when it has one. Default: none (no
-                sort key, or the table's own schema); needs ``partition_key``.
-            connection: the connection that adds the Momento API key. Required.
-            endpoint: the Momento HTTP API base URL (``MomentoEndpoint``) or a token. Required.
-            cache_name: the Momento cache. Required; URL-safe characters only.
-            topic_name: announce every applied change on this topic (``change_notice()``
-                body). Default: no announcements.
-            key_attributes: the attributes whose values make the Momento key, partition key
-                then sort key; every key attribute of the table, in order. Default: the
-                table's key attributes (known to CDK, or stated with ``partition_key`` and
-                ``sort_key``). A single ``BINARY`` key is sent as ``key_base64``.
-            key_separator: joins the parts of a composite key (``pk#sk``). Default: ``"#"``.
-            value: the cached body: ``new_image()``, ``from_attributes(...)`` or
-                ``change_notice()``, as on ``DynamoToMomentoPipe``. Default: ``new_image()``.
-            ttl: a fixed time to live, 1 second to ``max_ttl``. Default: 1 hour when no TTL
-                attribute is given.
-            ttl_attribute: a numeric attribute of the new image holding the TTL in relative
-                seconds, as on ``DynamoToMomentoPipe``. Default: none.
-            ttl_epoch_attribute: a numeric attribute holding DynamoDB TTL-style epoch seconds:
-                the cache TTL is the time left; an item already expired is deleted, not set.
-                Default: none. With either attribute, the TTL is cut to ``[1 s, max_ttl]`` and
-                an item without the attribute is cached for ``max_ttl``.
-            max_ttl: the largest TTL. Default: 24 hours, Momento's limit for on-demand caches.
-            dead_letter_queue, max_retry_attempts, max_record_age, starting_position,
-            log_level, include_execution_data, log_group, log_retention, role, pipe_name,
-            description, create_alarms, alarm_action: as on ``DynamoToMomentoPipe``. The
-            pipe's retries apply when an execution fails as a whole (the dead letter could
-            not be sent); the log group serves the pipe and the state machine.
+        table: the source table; it must have a stream (``NEW_AND_OLD_IMAGES`` or
+            ``NEW_IMAGE`` for bodies that read the item). Required.
+        partition_key: the partition key (name and type) of an imported table, as on
+            ``dynamodb.Table``. Default: none, right for a table defined in the app (CDK
+            knows its schema; a stated one must match it). Required for an imported table
+            (``Table.from_table_attributes``).
+        sort_key: the sort key of an imported table, when it has one. Default: none (no
+            sort key, or the table's own schema); needs ``partition_key``.
+        connection: the connection that adds the Momento API key. Required.
+        endpoint: the Momento HTTP API base URL (``MomentoEndpoint``) or a token. Required.
+        cache_name: the Momento cache. Required; URL-safe characters only.
+        topic_name: announce every applied change on this topic (``change_notice()``
+            body). Default: no announcements.
+        key_attributes: the attributes whose values make the Momento key, partition key
+            then sort key; every key attribute of the table, in order. Default: the
+            table's key attributes (known to CDK, or stated with ``partition_key`` and
+            ``sort_key``). A single ``BINARY`` key is sent as ``key_base64``.
+        key_separator: joins the parts of a composite key (``pk#sk``). Default: ``"#"``.
+        value: the cached body: ``new_image()``, ``from_attributes(...)`` or
+            ``change_notice()``, as on ``DynamoToMomentoPipe``. Default: ``new_image()``.
+        ttl: a fixed time to live, 1 second to ``max_ttl``. Default: 1 hour when no TTL
+            attribute is given.
+        ttl_attribute: a numeric attribute of the new image holding the TTL in relative
+            seconds, as on ``DynamoToMomentoPipe``. Default: none.
+        ttl_epoch_attribute: a numeric attribute holding DynamoDB TTL-style epoch seconds:
+            the cache TTL is the time left; an item already expired is deleted, not set.
+            Default: none. With either attribute, the TTL is cut to ``[1 s, max_ttl]`` and
+            an item without the attribute is cached for ``max_ttl``.
+        max_ttl: the largest TTL. Default: 24 hours, Momento's limit for on-demand caches.
+
+    The props ``dead_letter_queue``, ``max_retry_attempts``, ``max_record_age``,
+    ``starting_position``, ``log_level``, ``include_execution_data``, ``log_group``,
+    ``log_retention``, ``role``, ``pipe_name``, ``description``, ``create_alarms`` and
+    ``alarm_action`` are as on ``DynamoToMomentoPipe``. The pipe's retries apply when an
+    execution fails as a whole (the dead letter could not be sent); the log group serves the
+    pipe and the state machine.
     """
 
     # Step Functions delivers to the log group through CloudWatch Logs' vended-log

@@ -1,7 +1,7 @@
 """How large an item DynamoToMomentoSync carries, checked against the limits on the AWS pages.
 
 The limits are written out here from the pages, not taken from the library. For every cell of
-the README's size table the local runtime runs a change at the stated size and one 1 KB over
+the size table of the "Known limits" page (docs/limits.md) the local runtime runs a change at the stated size and one 1 KB over
 it: the first must be applied and fit the page limits, the second must exceed them and be
 dead-lettered, with the next change of the shard still applied. A 300 KB item goes the whole
 way: dead-lettered by the pipe, then put into the cache by ``redrive`` (and ``backfill``).
@@ -46,7 +46,8 @@ little under DynamoDB's 400 KB, so "any item" is tried at this size."""
 STACK = "Limits"
 VIEWS = ("NEW_IMAGE", "NEW_AND_OLD_IMAGES", "OLD_IMAGE", "KEYS_ONLY")
 EVENTS = ("INSERT", "MODIFY", "REMOVE")
-SECTION = "### Item sizes the sync carries"
+SECTION = "## Item sizes the sync carries"
+LIMITS_PAGE = ROOT / "docs" / "limits.md"
 
 
 def _table_id(view: str) -> str:
@@ -100,7 +101,7 @@ def lp(assembly: Path) -> Iterator[LocalPipeline]:
         yield pipeline
 
 
-# -- the README's table ---------------------------------------------------------------------
+# -- the limits page's table ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,9 @@ class Cell:
 
 
 def readme_table() -> dict[str, dict[str, Cell]]:
-    """The size table of the README's "Known limits", by view type and event."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert SECTION in text, f"README.md has no {SECTION!r}"
+    """The size table of the "Known limits" page, by view type and event."""
+    text = LIMITS_PAGE.read_text(encoding="utf-8")
+    assert SECTION in text, f"{LIMITS_PAGE} has no {SECTION!r}"
     section = text.split(SECTION, 1)[1].split("\n#", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     table: dict[str, dict[str, Cell]] = {}
