@@ -1,8 +1,8 @@
 """How large an item DynamoToMomentoSync carries, checked against the limits on the AWS pages.
 
 The limits are written out here from the pages, not taken from the library. For every cell of
-the size table of the "Known limits" page (docs/limits.md) the local runtime runs a change at the stated size and one 1 KB over
-it: the first must be applied and fit the page limits, the second must exceed them and be
+the size table of docs/limits.md the local runtime runs a change at the stated size and one
+1 KB over it: the first must be applied and fit the page limits, the second must exceed them and be
 dead-lettered, with the next change of the shard still applied. A 300 KB item goes the whole
 way: dead-lettered by the pipe, then put into the cache by ``redrive`` (and ``backfill``).
 """
