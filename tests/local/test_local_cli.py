@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -523,3 +524,20 @@ def test_local_says_which_momento_it_uses_and_why(
         out = capsys.readouterr().out
         assert "\n  why: --momento local was given\n" in out
         assert real.requests == []  # starting, printing and stopping call nothing
+
+
+def test_the_runtime_says_why_it_calls_the_momento_it_calls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from momento_eventbridge_constructs.local.momento_backend import MomentoBackend
+
+    assert MomentoBackend("auto", time.monotonic).reason == (
+        "MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are not both set (momento='auto')"
+    )
+    assert MomentoBackend("local", time.monotonic).reason == "momento='local' was asked for"
+    monkeypatch.setenv("MOMENTO_API_KEY", "k")
+    monkeypatch.setenv("MOMENTO_API_ENDPOINT", "https://api.cache.example")
+    assert MomentoBackend("auto", time.monotonic).reason == (
+        "MOMENTO_API_KEY and MOMENTO_API_ENDPOINT are set (momento='auto')"
+    )
+    assert MomentoBackend("remote", time.monotonic).reason == "momento='remote' was asked for"

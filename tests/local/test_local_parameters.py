@@ -72,7 +72,7 @@ def test_an_entry_without_name_and_value_is_refused(template: Any, entry: str) -
 
 
 def test_a_parameter_the_template_does_not_declare_is_refused(template: Any) -> None:
-    # CloudFormation refuses values for undeclared parameters too.
+    # A misspelt name is refused (CloudFormation does so too: unverified).
     with pytest.raises(AssemblyError) as raised:
         parse_parameters(["MomentoApiKy=k"], template)
     assert str(raised.value) == (

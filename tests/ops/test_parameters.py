@@ -112,3 +112,61 @@ def test_backfill_redrive_and_verify_run_with_the_parameters(deployed: Any, tmp_
 
     verify = _run(deployed, tmp_path, "verify", *_flags(), "--timeout", "20")
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+class _CloudFormation:
+    """DescribeStacks of a deployed stack with the two parameters (the only call made)."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def describe_stacks(self, **request: Any) -> dict[str, Any]:
+        self.calls.append(request)
+        deployed = [
+            {"ParameterKey": "MomentoApiKey", "ParameterValue": "****"},  # NoEcho
+            {"ParameterKey": "MomentoApiEndpoint", "ParameterValue": "https://deployed.example"},
+        ]
+        return {"Stacks": [{"StackName": STACK, "Parameters": deployed}]}
+
+
+class _Session:
+    region_name = "us-west-2"
+
+    def __init__(self) -> None:
+        self.cloudformation = _CloudFormation()
+
+    def client(self, service: str, **options: Any) -> Any:
+        assert service == "cloudformation", service
+        return self.cloudformation
+
+
+def test_deployed_parameter_values_are_read_before_the_definitions() -> None:
+    from momento_eventbridge_constructs.ops import OpsContext
+
+    session = _Session()
+    context = OpsContext.open(_isolation.TYPESCRIPT_STACK, STACK, session=session)
+    assert session.cloudformation.calls == [{"StackName": STACK}]
+    endpoints = {pipe.endpoint for pipe in context.definitions.pipes}
+    assert endpoints == {
+        "https://deployed.example/cache/*",
+        "https://deployed.example/topics/*/*",
+    }
+
+
+def test_given_parameters_replace_the_deployed_ones_and_need_no_lookup() -> None:
+    from momento_eventbridge_constructs.ops import OpsContext
+
+    session = _Session()
+    context = OpsContext.open(
+        _isolation.TYPESCRIPT_STACK,
+        STACK,
+        session=session,
+        parameters=[f"{name}={value}" for name, value in PARAMETERS.items()],
+    )
+    assert session.cloudformation.calls == []
+    assert context.names.parameters() == PARAMETERS
+    endpoint = PARAMETERS["MomentoApiEndpoint"]
+    assert {pipe.endpoint for pipe in context.definitions.pipes} == {
+        f"{endpoint}/cache/*",
+        f"{endpoint}/topics/*/*",
+    }

@@ -3,8 +3,13 @@
 * ``demo [CDK_OUT]`` runs the weather demo: writes a few cities, updates one, deletes one, and
   shows the topic messages, the cache after each step and the eviction. Without ``CDK_OUT`` it
   synthesizes the weather example bundled with the package into a temporary directory first.
+  It uses the local Momento server unless given ``--momento remote``.
 * ``local [CDK_OUT]`` runs the pipes of a synthesized stack (default ``./cdk.out``) until
-  Ctrl-C, printing where every call goes and every delivery.
+  Ctrl-C, printing which Momento it calls and why, where every call goes and every delivery;
+  ``--parameters NAME=VALUE`` gives template parameters their values.
+
+Reading a cloud assembly needs neither aws-cdk-lib nor Node.js, and none of these commands
+loads them (only ``demo`` without ``CDK_OUT`` synthesizes, in a process of its own).
 * ``backfill``, ``redrive`` and ``verify`` operate a deployed stack (see
   :mod:`momento_eventbridge_constructs.ops`).
 

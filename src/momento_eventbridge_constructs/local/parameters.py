@@ -4,8 +4,11 @@
 only to the stack named ``STACK`` (and is ignored for any other), as the CDK CLI's
 ``--parameters`` option reads ``STACK:KEY=VALUE``
 (https://docs.aws.amazon.com/cdk/v2/guide/ref-cli-cmd-deploy.html). The value is everything
-after the first ``=``, so it may hold ``=`` itself. CloudFormation refuses values for parameters
-a template does not declare, and so does this module.
+after the first ``=``, so it may hold ``=`` itself. Every parameter without a ``Default`` needs
+a value, as CloudFormation requires to create a stack
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-input-parameters.html);
+a value for a parameter the template does not declare is refused (as CloudFormation refuses
+it, unverified), so a misspelt name does not go unnoticed.
 
 Only the standard library is used.
 """
