@@ -418,6 +418,11 @@ def test_invalid_props(world: Any, case: str, props: dict[str, Any], prop: str, 
     assert re.search(re.escape(rule), raised.value.rule), str(raised.value)
 
 
+def test_a_misspelt_delivery_option_fails_as_python_fails_a_keyword(world: Any) -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'log_levl'"):
+        world["make"](log_levl="INFO")
+
+
 def test_a_role_given_to_the_sync_gets_the_pipe_policy(world: Any) -> None:
     stack = cdk.Stack.of(world["composite"])
     role = iam.Role.from_role_arn(stack, "Given", "arn:aws:iam::123456789012:role/given")

@@ -676,3 +676,10 @@ def test_an_imported_resource_given_where_another_belongs_is_shown_by_its_path(
         "must be an aws_iam.IRole",
     )
     assert "InterfaceDynamicProxy" not in str(error)
+
+
+def test_a_misspelt_delivery_option_fails_as_python_fails_a_keyword(world: World) -> None:
+    # The delivery options arrive through ``**delivery``: a name that is no option must still
+    # fail at once, as for an explicit signature, and never be ignored.
+    with pytest.raises(TypeError, match="unexpected keyword argument 'max_retries'"):
+        world.pipe(max_retries=3)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
@@ -19,8 +20,8 @@ from ._dead_letter import (
     create_dead_letter_queue,
     dead_letter_alarm,
 )
+from ._delivery import Delivery
 from ._nag import PIPE_ROLE_RULES, acknowledge
-from ._pipe_config import PipeSettings
 from ._pipe_logs import log_configuration, pipe_log_group
 from ._pipe_metrics import failure_alarm, pipe_metric
 from ._pipe_role import attach_to_given_role, create_pipe_role, pipe_statements
@@ -30,9 +31,8 @@ from ._readers import StreamReaders
 class PipeBackedConstruct(Construct):
     """A construct whose work starts with one pipe reading a table's stream.
 
-    Subclasses call, in order: :meth:`_build_delivery`, :meth:`_bind_role`, create
-    ``self.pipe`` (with :meth:`_stream_parameters` and :meth:`_log_configuration`), then
-    :meth:`_finish`.
+    Subclasses call, in order: :meth:`_build_delivery`, :meth:`_bind_role`,
+    :meth:`_create_pipe`, then :meth:`_finish`.
     """
 
     pipe: pipes.CfnPipe
@@ -42,9 +42,11 @@ class PipeBackedConstruct(Construct):
     # machine) names the group it creates /aws/vendedlogs/... (see _pipe_logs).
     _vended_log_group = False
 
-    def _build_delivery(self, settings: PipeSettings) -> None:
+    def _build_delivery(self, delivery: Delivery) -> None:
         """The dead-letter queue and the log group, created unless given."""
-        given = settings.resources
+        self.table: dynamodb.ITable = delivery.table
+        """The source table."""
+        given = delivery
         self._created_queue = given.dead_letter_queue is None
         self.dead_letter_queue: sqs.IQueue = given.dead_letter_queue or create_dead_letter_queue(
             self
@@ -52,9 +54,9 @@ class PipeBackedConstruct(Construct):
         """The dead-letter queue: what still failed after the last retry."""
         self.log_group: logs.ILogGroup | None = pipe_log_group(
             self,
-            settings.log_level,
+            delivery.log_level,
             given.log_group,
-            settings.log_retention,
+            delivery.log_retention,
             vended_name=self._vended_log_group,
         )
         """The log group (None when ``log_level`` is ``OFF``)."""
@@ -66,21 +68,21 @@ class PipeBackedConstruct(Construct):
         )
         self._log_group_arn = self.log_group.log_group_arn if self.log_group else None
 
-    def _bind_role(self, settings: PipeSettings, target: iam.PolicyStatement) -> None:
+    def _bind_role(self, delivery: Delivery, target: iam.PolicyStatement) -> None:
         """The pipe's role: created with exactly what it needs, or the given one."""
         statements = pipe_statements(
-            stream_arn=settings.stream_arn,
+            stream_arn=delivery.stream_arn,
             target=target,
             queue_arn=self._queue_arn,
             log_group_arn=self._log_group_arn,
-            table_key=settings.facts.encryption_key,
+            table_key=delivery.facts.encryption_key,
             queue_key=self._queue_key,
         )
         self.policy: iam.Policy | None = None
         """The policy attached to a given role (None when the construct created the role)."""
-        given = settings.resources.role
+        given = delivery.role
         if given is None:
-            role = create_pipe_role(self, statements, settings.pipe_name)
+            role = create_pipe_role(self, statements, delivery.pipe_name)
             acknowledge(role, PIPE_ROLE_RULES)
             self.role: iam.IRole = role
             """The role the pipe assumes."""
@@ -89,29 +91,45 @@ class PipeBackedConstruct(Construct):
             self.policy = attach_to_given_role(self, given, statements)
             acknowledge(self.policy, PIPE_ROLE_RULES)
 
-    def _stream_parameters(
-        self, settings: PipeSettings, parallelization_factor: int | None = None
-    ) -> pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty:
-        """Batch size 1, bounded retries and record age, the dead-letter queue."""
-        return pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
-            starting_position=settings.starting_position.value,
+    def _create_pipe(
+        self,
+        delivery: Delivery,
+        *,
+        target: str,
+        target_parameters: pipes.CfnPipe.PipeTargetParametersProperty,
+        description: str,
+        filter_criteria: pipes.CfnPipe.FilterCriteriaProperty | None = None,
+        parallelization_factor: int | None = None,
+    ) -> None:
+        """``self.pipe``: batch size 1, bounded retries and record age, the dead-letter queue."""
+        stream = pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
+            starting_position=delivery.starting_position.value,
             batch_size=1,
             parallelization_factor=parallelization_factor,
-            maximum_retry_attempts=settings.max_retry_attempts,
-            maximum_record_age_in_seconds=settings.max_record_age_seconds,
+            maximum_retry_attempts=delivery.max_retry_attempts,
+            maximum_record_age_in_seconds=delivery.max_record_age_seconds,
             dead_letter_config=pipes.CfnPipe.DeadLetterConfigProperty(arn=self._queue_arn),
         )
-
-    def _log_configuration(
-        self, settings: PipeSettings
-    ) -> pipes.CfnPipe.PipeLogConfigurationProperty:
-        return log_configuration(
-            settings.log_level, self._log_group_arn, settings.include_execution_data
+        self.pipe = pipes.CfnPipe(
+            self,
+            "Pipe",
+            role_arn=self.role.role_arn,
+            source=delivery.stream_arn,
+            source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
+                dynamo_db_stream_parameters=stream, filter_criteria=filter_criteria
+            ),
+            target=target,
+            target_parameters=target_parameters,
+            log_configuration=log_configuration(
+                delivery.log_level, self._log_group_arn, delivery.include_execution_data
+            ),
+            name=delivery.pipe_name,
+            description=description,
         )
 
     def _finish(
         self,
-        settings: PipeSettings,
+        delivery: Delivery,
         dependencies: Sequence[Construct | None],
         dead_letter_description: str = ALARM_DESCRIPTION,
     ) -> None:
@@ -121,22 +139,22 @@ class PipeBackedConstruct(Construct):
         for dependency in (self.policy, *dependencies):
             if dependency is not None:
                 self.pipe.node.add_dependency(dependency)
-        self._build_alarms(settings, dead_letter_description)
-        StreamReaders.of(self).add(self, settings.table, settings.stream_arn)
+        self._build_alarms(delivery, dead_letter_description)
+        StreamReaders.of(self).add(self, delivery.table, delivery.stream_arn)
 
-    def _build_alarms(self, settings: PipeSettings, description: str) -> None:
+    def _build_alarms(self, delivery: Delivery, description: str) -> None:
         self.dead_letter_queue_alarm: cloudwatch.Alarm | None = None
         """Alarm on any message in the dead-letter queue (None when alarms are off). One per
         queue in the construct tree: constructs sharing a queue share it."""
         self.failure_alarm: cloudwatch.Alarm | None = None
         """Alarm on pipe executions failing in 3 of 5 minutes (None when alarms are off)."""
-        if not settings.create_alarms:
+        if not delivery.create_alarms:
             return
         self.dead_letter_queue_alarm = dead_letter_alarm(
             self, self.dead_letter_queue, created=self._created_queue, description=description
         )
         self.failure_alarm = failure_alarm(self, self.pipe_name)
-        action = settings.resources.alarm_action
+        action = delivery.alarm_action
         if action is not None:
             self.failure_alarm.add_alarm_action(action)
             add_action_once(self.dead_letter_queue_alarm, action)

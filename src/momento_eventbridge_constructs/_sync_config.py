@@ -6,21 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 
-from ._key_schema import UNKNOWN_SCHEMA_RULE
-from ._pipe_config import PipeSettings, check_settings
-from ._stream_record import check_record_paths
+from ._delivery import Delivery, DeliveryOptions, check_table_paths, validate_delivery
+from ._key_schema import sync_keys
 from ._table import TableFacts
 from ._ttl import TtlProps, TtlRule, check_ttl
 from ._validation import Checker
 from .api_destination import check_endpoint
 from .connection import MomentoConnection
-from .enums import LogLevel, StartingPosition
 from .errors import MomentoConstructError
 from .payload import KeyInfo, MomentoPayload
 
@@ -45,26 +39,14 @@ class SyncProps:
     ttl_attribute: str | None
     ttl_epoch_attribute: str | None
     max_ttl: Duration | None
-    dead_letter_queue: sqs.IQueue | None
-    max_retry_attempts: int
-    max_record_age: Duration | None
-    starting_position: StartingPosition | str
-    log_level: LogLevel | str
-    include_execution_data: bool
-    log_group: logs.ILogGroup | None
-    log_retention: logs.RetentionDays | None
-    role: iam.IRole | None
-    pipe_name: str | None
-    description: str | None
-    create_alarms: bool
-    alarm_action: cloudwatch.IAlarmAction | None
+    delivery: DeliveryOptions
 
 
 @dataclass(frozen=True)
 class SyncConfig:
     """Everything a sync is built from, validated."""
 
-    settings: PipeSettings
+    delivery: Delivery
     connection: MomentoConnection
     endpoint: str
     cache_name: str
@@ -92,12 +74,14 @@ def validate_sync(props: SyncProps, check: Checker) -> SyncConfig:
     )
     if props.value is not None:
         check.instance("value", props.value, MomentoPayload, "a MomentoPayload")
-    settings = check_settings(props, check)
-    keys = _check_keys(check, settings.facts, props.key_attributes)
+    delivery = validate_delivery(
+        check, props.table, props.partition_key, props.sort_key, props.delivery
+    )
+    keys = sync_keys(check, delivery.facts, props.key_attributes)
     body = _body(check, props.value or MomentoPayload.new_image(), keys)
-    _check_new_image_reads(check, settings.facts, body, ttl)
+    _check_new_image_reads(check, delivery.facts, body, ttl)
     return SyncConfig(
-        settings=settings,
+        delivery=delivery,
         connection=props.connection,
         endpoint=props.endpoint,
         cache_name=props.cache_name,
@@ -107,7 +91,7 @@ def validate_sync(props: SyncProps, check: Checker) -> SyncConfig:
         body=body,
         announcement=tuple(MomentoPayload.change_notice().fields(keys)),
         ttl=ttl,
-        description=props.description
+        description=delivery.description
         or f"DynamoDB stream to Momento, in order: cache {props.cache_name}",
     )
 
@@ -124,39 +108,6 @@ def _check_separator(check: Checker, separator: object) -> None:
             separator,
             f"must be 1 to {MAX_SEPARATOR_LENGTH} printable characters",
         )
-
-
-def _check_keys(
-    check: Checker, facts: TableFacts, given: Sequence[str] | None
-) -> tuple[KeyInfo, ...]:
-    """The key attributes, partition key first; every key attribute of the table is needed."""
-    known = facts.key_attributes
-    if known is None:
-        check.fail("partition_key", None, UNKNOWN_SCHEMA_RULE)
-    if given is None:
-        given = known
-    if isinstance(given, str) or not isinstance(given, Sequence) or not given:
-        check.fail("key_attributes", given, "must be a list of one or two attribute names")
-    if len(given) > 2 or len(set(given)) != len(given):
-        check.fail("key_attributes", given, "must name the partition key, then the sort key")
-    for name in given:
-        check.attribute_name("key_attributes", name)
-    if tuple(given) != known:
-        check.fail(
-            "key_attributes",
-            list(given),
-            f"must be the table's key attributes in order ({', '.join(known)}): together they "
-            "identify an item, so fewer would let items overwrite each other in the cache",
-        )
-    keys = tuple(KeyInfo(name, facts.key_types[name]) for name in given)
-    if len(keys) > 1 and any(key.type_code == "B" for key in keys):
-        check.fail(
-            "key_attributes",
-            list(given),
-            "a binary attribute can be the whole key (sent as key_base64) but not part of a "
-            "composite key: its bytes cannot be joined to text in the state machine",
-        )
-    return keys
 
 
 def _body(
@@ -176,18 +127,8 @@ def _check_new_image_reads(
     Only INSERT and MODIFY records reach the set, so the image is present on every record the
     path is read from; the view type is the one thing that can be wrong.
     """
-    view = facts.view_type if facts.schema_known else None
-
-    def check_paths(paths: list[str], prop: str) -> None:
-        check_record_paths(
-            paths,
-            events=frozenset({"INSERT", "MODIFY"}),
-            view_type=view,
-            key_attributes=facts.key_attributes,
-            check=check,
-            prop=prop,
-        )
-
-    check_paths(["$." + path for _, path in body], "value")
+    events = ("INSERT", "MODIFY")
+    check_table_paths(check, facts, ["$." + path for _, path in body], events=events, prop="value")
     if ttl.attribute is not None:
-        check_paths([f"$.dynamodb.NewImage.{ttl.attribute}.N"], ttl.prop)
+        paths = [f"$.dynamodb.NewImage.{ttl.attribute}.N"]
+        check_table_paths(check, facts, paths, events=events, prop=ttl.prop)

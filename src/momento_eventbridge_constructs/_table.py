@@ -31,7 +31,7 @@ class TableFacts:
     encryption_key: kms.IKey | None
 
 
-class _TableFacts(Construct):
+class _TableFactsCache(Construct):
     """Facts already read, one entry per table object, kept at the root of the app.
 
     The pipes of a table (usually three) share one read: the facts do not change after the
@@ -46,7 +46,7 @@ class _TableFacts(Construct):
         self.known: list[tuple[dynamodb.ITable, TableFacts]] = []
 
     @classmethod
-    def of(cls, table: dynamodb.ITable) -> _TableFacts:
+    def of(cls, table: dynamodb.ITable) -> _TableFactsCache:
         root = table.node.root
         found = root.node.try_find_child(cls.ID)
         return found if isinstance(found, cls) else cls(cast(Construct, root), cls.ID)
@@ -54,7 +54,7 @@ class _TableFacts(Construct):
 
 def read_table(table: dynamodb.ITable) -> TableFacts:
     """:func:`read_table_uncached`, once per table object in an app."""
-    cache = _TableFacts.of(table)
+    cache = _TableFactsCache.of(table)
     for known, facts in cache.known:
         if known is table:
             return facts

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ._delivery import DeliveryOptions, given
 from ._pipe_base import PipeBackedConstruct
-from ._pipe_config import DEFAULT_MAX_RETRY_ATTEMPTS, PipeConfig, PipeProps, validate
+from ._pipe_config import PipeConfig, PipeProps, validate
 from ._readers import READER_WARNING_ID
 from ._validation import Checker
 from .api_destination import MomentoApiDestination, invoke_statement
-from .enums import LogLevel, StartingPosition, StreamEvent
+from .enums import StreamEvent
 from .operation import MomentoOperation
 from .payload import MomentoPayload
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["READER_WARNING_ID", "DynamoToMomentoPipe"]
 
@@ -86,35 +87,41 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
             their strings). Default: ``INSERT`` and
             ``MODIFY`` for ``CACHE_SET``, ``REMOVE`` for ``CACHE_DELETE``, all three for
             ``TOPIC_PUBLISH``.
-        dead_letter_queue: where records go after the last retry. Default: a queue created
-            with SQS-managed encryption, HTTPS-only access and 14-day retention. A given
-            queue is granted ``sqs:SendMessage`` (and KMS use for a customer key).
-        max_retry_attempts: retries of a failed call before the record goes to the
+
+    Keyword Args:
+        dead_letter_queue (sqs.IQueue): where records go after the last retry. Default: a
+            queue created with SQS-managed encryption, HTTPS-only access and 14-day
+            retention. A given queue is granted ``sqs:SendMessage`` (and KMS use for a
+            customer key).
+        max_retry_attempts (int): retries of a failed call before the record goes to the
             dead-letter queue (0-10000). Default: 5.
-        max_record_age: records older than this go to the dead-letter queue unprocessed
-            (1 minute to 24 hours, the stream's retention). Default: 1 hour.
-        starting_position: where a new pipe starts reading, a ``StartingPosition`` (or its
-            string). Default: ``LATEST``. Changing it replaces the pipe.
-        log_level: a ``LogLevel`` (or its string): ``OFF``, ``ERROR``, ``INFO`` or
+        max_record_age (Duration): records older than this go to the dead-letter queue
+            unprocessed (1 minute to 24 hours, the stream's retention). Default: 1 hour.
+        starting_position (StartingPosition | str): where a new pipe starts reading, a
+            ``StartingPosition`` (or its string). Default: ``LATEST``. Changing it replaces
+            the pipe.
+        log_level (LogLevel | str): a ``LogLevel`` (or its string): ``OFF``, ``ERROR``, ``INFO`` or
             ``TRACE``. Default: ``ERROR``.
-        include_execution_data: log payloads and requests unredacted (they contain item
+        include_execution_data (bool): log payloads and requests unredacted (they contain item
             data). Default: False.
-        log_group: where the pipe logs. Default: a log group created with
+        log_group (logs.ILogGroup): where the pipe logs. Default: a log group created with
             ``log_retention``; none when ``log_level`` is ``OFF``.
-        log_retention: retention of the created log group. Default: one month.
-        role: the role the pipe assumes, any ``iam.IRole`` (imported ones included); a policy
-            with exactly what the pipe needs is attached to it. An immutable role
-            (``mutable=False``, ``without_policy_updates()``) is used as given, with no
-            policy: grant it what the API page (docs/api.md) lists. Default: a role trusted by
-            ``pipes.amazonaws.com`` for pipes of this account and region.
-        pipe_name: the pipe's physical name (1-64 of ``[.-_A-Za-z0-9]``). Default: generated
-            by CloudFormation.
-        description: the pipe's description. Default: names the Momento call and cache.
-        create_alarms: create alarms on dead-letter queue messages and failed executions.
+        log_retention (logs.RetentionDays): retention of the created log group. Default:
+            one month.
+        role (iam.IRole): the role the pipe assumes, any ``iam.IRole`` (imported ones
+            included); a policy with exactly what the pipe needs is attached to it. An
+            immutable role (``mutable=False``, ``without_policy_updates()``) is used as
+            given, with no policy: grant it what the API page (docs/api.md) lists. Default:
+            a role trusted by ``pipes.amazonaws.com`` for pipes of this account and region.
+        pipe_name (str): the pipe's physical name (1-64 of ``[.-_A-Za-z0-9]``). Default:
+            generated by CloudFormation.
+        description (str): the pipe's description. Default: names the Momento call and cache.
+        create_alarms (bool): create alarms on dead-letter queue messages and failed executions.
             Default: True.
-        alarm_action: an action (e.g. ``SnsAction``) for both alarms. Default: none.
-            Constructs sharing a dead-letter queue share its alarm: each action is listed
-            once, and at most 5 different ones fit (CloudWatch's limit per alarm state).
+        alarm_action (cloudwatch.IAlarmAction): an action (e.g. ``SnsAction``) for both
+            alarms. Default: none. Constructs sharing a dead-letter queue share its alarm:
+            each action is listed once, and at most 5 different ones fit (CloudWatch's limit
+            per alarm state).
     """
 
     def __init__(
@@ -135,60 +142,17 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
         ttl_attribute: str | None = None,
         max_ttl: Duration | None = None,
         event_names: Sequence[StreamEvent | str] | None = None,
-        dead_letter_queue: sqs.IQueue | None = None,
-        max_retry_attempts: int = DEFAULT_MAX_RETRY_ATTEMPTS,
-        max_record_age: Duration | None = None,
-        starting_position: StartingPosition | str = StartingPosition.LATEST,
-        log_level: LogLevel | str = LogLevel.ERROR,
-        include_execution_data: bool = False,
-        log_group: logs.ILogGroup | None = None,
-        log_retention: logs.RetentionDays | None = None,
-        role: iam.IRole | None = None,
-        pipe_name: str | None = None,
-        description: str | None = None,
-        create_alarms: bool = True,
-        alarm_action: cloudwatch.IAlarmAction | None = None,
+        **delivery: Unpack[DeliveryOptions],
     ) -> None:
-        props = PipeProps(
-            table=table,
-            partition_key=partition_key,
-            sort_key=sort_key,
-            destination=destination,
-            cache_name=cache_name,
-            topic_name=topic_name,
-            key_attribute=key_attribute,
-            key_type=key_type,
-            value=value,
-            ttl=ttl,
-            ttl_attribute=ttl_attribute,
-            max_ttl=max_ttl,
-            event_names=event_names,
-            dead_letter_queue=dead_letter_queue,
-            max_retry_attempts=max_retry_attempts,
-            max_record_age=max_record_age,
-            starting_position=starting_position,
-            log_level=log_level,
-            include_execution_data=include_execution_data,
-            log_group=log_group,
-            log_retention=log_retention,
-            role=role,
-            pipe_name=pipe_name,
-            description=description,
-            create_alarms=create_alarms,
-            alarm_action=alarm_action,
-        )
-        config = validate(props, Checker(f"DynamoToMomentoPipe {id!r}"))
+        config = validate(given(PipeProps, locals()), Checker(f"DynamoToMomentoPipe {id!r}"))
         super().__init__(scope, id)
         self._expose(config)
-        settings = config.settings
-        self._build_delivery(settings)
-        self._bind_role(settings, invoke_statement(config.destination, "InvokeMomento"))
-        self.pipe = self._build_pipe(config)
-        self._finish(settings, [])
+        self._build_delivery(config.delivery)
+        self._bind_role(config.delivery, invoke_statement(config.destination, "InvokeMomento"))
+        self._build_pipe(config)
+        self._finish(config.delivery, [])
 
     def _expose(self, config: PipeConfig) -> None:
-        self.table: dynamodb.ITable = config.settings.table
-        """The source table."""
         self.destination: MomentoApiDestination = config.destination
         """The API destination the pipe calls."""
         self.operation: MomentoOperation = config.operation
@@ -204,19 +168,10 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
         self.key_attribute: str | None = config.key.attribute if config.key else None
         """The attribute whose value is the Momento key (None when unused)."""
 
-    def _build_pipe(self, config: PipeConfig) -> pipes.CfnPipe:
+    def _build_pipe(self, config: PipeConfig) -> None:
         pattern = '{"eventName":[' + ",".join(f'"{e}"' for e in config.events) + "]}"
-        return pipes.CfnPipe(
-            self,
-            "Pipe",
-            role_arn=self.role.role_arn,
-            source=config.settings.stream_arn,
-            source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
-                dynamo_db_stream_parameters=self._stream_parameters(config.settings),
-                filter_criteria=pipes.CfnPipe.FilterCriteriaProperty(
-                    filters=[pipes.CfnPipe.FilterProperty(pattern=pattern)]
-                ),
-            ),
+        self._create_pipe(
+            config.delivery,
             target=config.destination.api_destination_arn,
             target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
                 input_template=config.input_template,
@@ -226,7 +181,8 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
                     header_parameters=config.headers,
                 ),
             ),
-            log_configuration=self._log_configuration(config.settings),
-            name=config.settings.pipe_name,
             description=config.description,
+            filter_criteria=pipes.CfnPipe.FilterCriteriaProperty(
+                filters=[pipes.CfnPipe.FilterProperty(pattern=pattern)]
+            ),
         )

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_pipes as pipes
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ._delivery import DeliveryOptions, given
 from ._nag import STATE_MACHINE_RULES, acknowledge
 from ._pipe_base import PipeBackedConstruct
-from ._pipe_config import DEFAULT_MAX_RETRY_ATTEMPTS
 from ._sync_config import SyncConfig, SyncProps, validate_sync
 from ._sync_definition import SyncDefinition
 from ._sync_role import create_state_machine_role, invoke_http_statements, state_machine_statements
 from ._validation import Checker
 from .connection import MomentoConnection
-from .enums import LogLevel, StartingPosition
+from .enums import LogLevel
 from .payload import MomentoPayload
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["DynamoToMomentoSync"]
 
@@ -87,12 +88,15 @@ class DynamoToMomentoSync(PipeBackedConstruct):
             an item without the attribute is cached for ``max_ttl``.
         max_ttl: the largest TTL. Default: 24 hours, Momento's limit for on-demand caches.
 
-    The props ``dead_letter_queue``, ``max_retry_attempts``, ``max_record_age``,
-    ``starting_position``, ``log_level``, ``include_execution_data``, ``log_group``,
-    ``log_retention``, ``role``, ``pipe_name``, ``description``, ``create_alarms`` and
-    ``alarm_action`` are as on ``DynamoToMomentoPipe``. The pipe's retries apply when an
-    execution fails as a whole (the dead letter could not be sent); the log group serves the
-    pipe and the state machine.
+    Keyword Args:
+        **delivery: the delivery options of ``DynamoToMomentoPipe`` (its keyword args
+            ``dead_letter_queue``, ``max_retry_attempts``, ``max_record_age``,
+            ``starting_position``, ``log_level``, ``include_execution_data``, ``log_group``,
+            ``log_retention``, ``role``, ``pipe_name``, ``description``, ``create_alarms``,
+            ``alarm_action``), taken and checked the same way.
+
+    The pipe's retries apply when an execution fails as a whole (the dead letter could not be
+    sent); the log group serves the pipe and the state machine.
     """
 
     # Step Functions delivers to the log group through CloudWatch Logs' vended-log
@@ -118,70 +122,26 @@ class DynamoToMomentoSync(PipeBackedConstruct):
         ttl_attribute: str | None = None,
         ttl_epoch_attribute: str | None = None,
         max_ttl: Duration | None = None,
-        dead_letter_queue: sqs.IQueue | None = None,
-        max_retry_attempts: int = DEFAULT_MAX_RETRY_ATTEMPTS,
-        max_record_age: Duration | None = None,
-        starting_position: StartingPosition | str = StartingPosition.LATEST,
-        log_level: LogLevel | str = LogLevel.ERROR,
-        include_execution_data: bool = False,
-        log_group: logs.ILogGroup | None = None,
-        log_retention: logs.RetentionDays | None = None,
-        role: iam.IRole | None = None,
-        pipe_name: str | None = None,
-        description: str | None = None,
-        create_alarms: bool = True,
-        alarm_action: cloudwatch.IAlarmAction | None = None,
+        **delivery: Unpack[DeliveryOptions],
     ) -> None:
-        props = SyncProps(
-            table=table,
-            partition_key=partition_key,
-            sort_key=sort_key,
-            connection=connection,
-            endpoint=endpoint,
-            cache_name=cache_name,
-            topic_name=topic_name,
-            key_attributes=key_attributes,
-            key_separator=key_separator,
-            value=value,
-            ttl=ttl,
-            ttl_attribute=ttl_attribute,
-            ttl_epoch_attribute=ttl_epoch_attribute,
-            max_ttl=max_ttl,
-            dead_letter_queue=dead_letter_queue,
-            max_retry_attempts=max_retry_attempts,
-            max_record_age=max_record_age,
-            starting_position=starting_position,
-            log_level=log_level,
-            include_execution_data=include_execution_data,
-            log_group=log_group,
-            log_retention=log_retention,
-            role=role,
-            pipe_name=pipe_name,
-            description=description,
-            create_alarms=create_alarms,
-            alarm_action=alarm_action,
-        )
-        config = validate_sync(props, Checker(f"DynamoToMomentoSync {id!r}"))
+        config = validate_sync(given(SyncProps, locals()), Checker(f"DynamoToMomentoSync {id!r}"))
         super().__init__(scope, id)
-        settings = config.settings
         self._expose(config)
-        self._build_delivery(settings)
+        self._build_delivery(config.delivery)
         self.state_machine: sfn.CfnStateMachine = self._build_state_machine(config)
         """The EXPRESS state machine (L1) that applies one record."""
         self._bind_role(
-            settings,
+            config.delivery,
             iam.PolicyStatement(
                 sid="StartStateMachine",
                 actions=["states:StartSyncExecution"],
                 resources=[self.state_machine.attr_arn],
             ),
         )
-        self.pipe = self._build_pipe(config)
-        self._finish(settings, [self.invoke_policy], DEAD_LETTER_DESCRIPTION)
+        self._build_pipe(config)
+        self._finish(config.delivery, [self.invoke_policy], DEAD_LETTER_DESCRIPTION)
 
     def _expose(self, config: SyncConfig) -> None:
-        self.table: dynamodb.ITable = config.settings.table
-        """The source table."""
         self.cache_name: str = config.cache_name
         """The Momento cache."""
         self.topic_name: str | None = config.topic_name
@@ -208,7 +168,7 @@ class DynamoToMomentoSync(PipeBackedConstruct):
             cache_name=config.cache_name,
             topic_name=config.topic_name,
             queue_url=self.dead_letter_queue.queue_url,
-            table_name=config.settings.table.table_name,
+            table_name=config.delivery.table.table_name,
             keys=config.keys,
             key_separator=config.key_separator,
             body=config.body,
@@ -242,8 +202,8 @@ class DynamoToMomentoSync(PipeBackedConstruct):
         if self._log_group_arn is None:
             return None
         return sfn.CfnStateMachine.LoggingConfigurationProperty(
-            level=_STATE_MACHINE_LOG_LEVEL[config.settings.log_level],
-            include_execution_data=config.settings.include_execution_data,
+            level=_STATE_MACHINE_LOG_LEVEL[config.delivery.log_level],
+            include_execution_data=config.delivery.include_execution_data,
             destinations=[
                 sfn.CfnStateMachine.LogDestinationProperty(
                     cloud_watch_logs_log_group=sfn.CfnStateMachine.CloudWatchLogsLogGroupProperty(
@@ -253,20 +213,11 @@ class DynamoToMomentoSync(PipeBackedConstruct):
             ],
         )
 
-    def _build_pipe(self, config: SyncConfig) -> pipes.CfnPipe:
-        settings = config.settings
-        return pipes.CfnPipe(
-            self,
-            "Pipe",
-            role_arn=self.role.role_arn,
-            source=settings.stream_arn,
-            # No filter: every record must reach the state machine, or the cache drifts.
-            # One record per execution, one execution at a time per shard: stream order.
-            source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
-                dynamo_db_stream_parameters=self._stream_parameters(
-                    settings, parallelization_factor=1
-                )
-            ),
+    def _build_pipe(self, config: SyncConfig) -> None:
+        # No filter: every record must reach the state machine, or the cache drifts.
+        # One record per execution, one execution at a time per shard: stream order.
+        self._create_pipe(
+            config.delivery,
             target=self.state_machine.attr_arn,
             target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
                 step_function_state_machine_parameters=(
@@ -275,9 +226,8 @@ class DynamoToMomentoSync(PipeBackedConstruct):
                     )
                 )
             ),
-            log_configuration=self._log_configuration(settings),
-            name=settings.pipe_name,
             description=config.description,
+            parallelization_factor=1,
         )
 
     @property
