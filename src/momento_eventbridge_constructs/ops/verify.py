@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..cli.status import ExitStatus
 from .canary import RESERVED_CHARACTERS, Canary, body_matches, markers
 from .context import OpsContext
 from .diagnosis import Diagnoser
-from .errors import EXIT_FAILED, EXIT_OK
 from .momento import MomentoCallError
 from .records import stream_record
 from .render import MomentoCall, RenderError, Skip
@@ -110,13 +110,13 @@ class VerifyReport:
     @property
     def exit_status(self) -> int:
         """0 only when every step held."""
-        return EXIT_FAILED if self.failed or not self.steps else EXIT_OK
+        return ExitStatus.FAILED if self.failed or not self.steps else ExitStatus.OK
 
     def to_json(self) -> dict[str, Any]:
         """The report for CI."""
         return {
             "stack": self.stack,
-            "ok": self.exit_status == EXIT_OK,
+            "ok": self.exit_status == ExitStatus.OK,
             "exit_status": self.exit_status,
             "steps": [step.to_json() for step in self.steps],
             "settles": [{"behaviour": b, "settled_by": s} for b, s in SETTLES],
