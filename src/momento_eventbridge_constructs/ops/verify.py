@@ -13,18 +13,17 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..cli.status import ExitStatus
 from .canary import RESERVED_CHARACTERS, Canary, body_matches, markers
 from .context import OpsContext
 from .diagnosis import Diagnoser
 from .momento import MomentoCallError
+from .observation import Observation
 from .records import stream_record
 from .render import MomentoCall, RenderError, Skip
-
-if TYPE_CHECKING:
-    from ..local.momento_client import Subscription
+from .topics import Topics
 
 __all__ = ["SETTLES", "Step", "VerifyOptions", "VerifyReport", "run_verify"]
 
@@ -173,8 +172,7 @@ class _TableVerify:
         self.canary = Canary.create(context.definitions, table_id)
         self.written: list[Mapping[str, Any]] = []
         self.diagnoser = Diagnoser(context, time.time())
-        self.subscriptions: dict[tuple[str, str], Subscription] = {}
-        self.messages: dict[tuple[str, str], list[str]] = {}
+        self.topics = Topics()
         self.markers = markers()
 
     def add(self, name: str, **fields: Any) -> Step:
@@ -194,8 +192,7 @@ class _TableVerify:
                     self._encoding_step()
                 self._dead_letter_step()
         finally:
-            for subscription in self.subscriptions.values():
-                subscription.close()
+            self.topics.close()
             self._cleanup()
 
     def _phases(self) -> bool:
@@ -310,10 +307,11 @@ class _TableVerify:
         met: dict[int, float] = {}
         seen: dict[int, str] = {}
         while pending:
-            self._collect_messages()
+            self.topics.collect()
             for index, expectation in list(pending.items()):
-                ok, seen[index] = self._check(expectation)
-                if ok:
+                observation = self._check(expectation)
+                seen[index] = observation.detail
+                if observation.seen:
                     met[index] = time.monotonic() - started
                     del pending[index]
             if not pending or time.monotonic() >= deadline:
@@ -347,20 +345,22 @@ class _TableVerify:
             "or was refused (see the pipe's state, logs and dead letters)"
         )
 
-    def _check(self, expectation: _Expectation) -> tuple[bool, str]:
+    def _check(self, expectation: _Expectation) -> Observation:
         if expectation.kind == "message":
-            return self._take_message(expectation)
+            return self.topics.take(
+                expectation.cache, str(expectation.topic), expectation.body or b""
+            )
         try:
             value = self.context.momento.get(expectation.cache, expectation.key_query)
         except MomentoCallError as error:
-            return False, f"verify's own read: {error}"
+            return Observation.missing(f"verify's own read: {error}")
         if expectation.kind == "absent":
-            return value is None, "still in the cache"
+            return Observation(value is None, "still in the cache")
         if value is None:
-            return False, "not in the cache"
+            return Observation.missing("not in the cache")
         if body_matches(value, expectation.body or b""):
-            return True, ""
-        return False, "body " + value.decode("utf-8", errors="replace")[:200]
+            return Observation.found()
+        return Observation.missing("body " + value.decode("utf-8", errors="replace")[:200])
 
     # -- topics -------------------------------------------------------------------------------
 
@@ -371,32 +371,13 @@ class _TableVerify:
         return {(cache, topic) for cache, topic in found if topic is not None}
 
     def _subscribe(self) -> None:
-        """Subscribe before the first write, then give the first long polls time to start."""
-        for cache, topic in sorted(self._topics()):
-            self.subscriptions[(cache, topic)] = self.context.momento.subscribe(
-                cache, topic, timeout=self.options.timeout * 4 + 60
-            )
-            self.messages[(cache, topic)] = []
-        if self.subscriptions:
-            time.sleep(self.options.settle_seconds)
-
-    def _collect_messages(self) -> None:
-        for key, subscription in self.subscriptions.items():
-            try:
-                self.messages[key].extend(subscription.collect(1000, 0.01))
-            except Exception as error:  # a failed poll: keep it for the step's detail
-                self.messages[key].append(f"\x00subscription failed: {error}")
-
-    def _take_message(self, expectation: _Expectation) -> tuple[bool, str]:
-        received = self.messages.get((expectation.cache, str(expectation.topic)), [])
-        for index, message in enumerate(received):
-            if body_matches(message.encode("utf-8"), expectation.body or b""):
-                del received[index]
-                return True, ""
-        problems = [m[1:] for m in received if m.startswith("\x00")]
-        if problems:
-            return False, problems[-1]
-        return False, f"{len(received)} other message(s)" if received else "no message"
+        """Subscribe before the first write."""
+        self.topics.subscribe(
+            self.context.momento,
+            self._topics(),
+            timeout=self.options.timeout * 4 + 60,
+            settle=self.options.settle_seconds,
+        )
 
     # -- probes ---------------------------------------------------------------------------------
 
