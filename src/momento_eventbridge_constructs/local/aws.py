@@ -32,31 +32,9 @@ __all__ = ["DEFAULT_ACCOUNT", "LocalAws", "secret_calls"]
 
 DEFAULT_ACCOUNT = "123456789012"
 _LOG = logging.getLogger(__name__)
-_WERKZEUG = logging.getLogger("werkzeug")
-_QUIET_LOCK = threading.Lock()
-_SESSION_LOCK = threading.Lock()
-_SESSION: boto3.session.Session | None = None
-_QUIET_COUNT = 0
-_SAVED_LEVEL = logging.NOTSET
-
-
-def _quiet_werkzeug(enable: bool) -> None:
-    """moto's server logs every request through werkzeug: silence it while servers run."""
-    global _QUIET_COUNT, _SAVED_LEVEL
-    with _QUIET_LOCK:
-        if enable:
-            if _QUIET_COUNT == 0:
-                _SAVED_LEVEL = _WERKZEUG.level
-                _WERKZEUG.setLevel(logging.WARNING)
-            _QUIET_COUNT += 1
-        else:
-            _QUIET_COUNT = max(0, _QUIET_COUNT - 1)
-            if _QUIET_COUNT == 0:
-                _WERKZEUG.setLevel(_SAVED_LEVEL)
-
-
 # boto3's debug logs print request and response bodies, secret values included.
 _SDK_LOGGERS = tuple(logging.getLogger(name) for name in ("botocore", "boto3", "urllib3"))
+_SECRET_CALLS_LOCK = threading.Lock()  # one save-and-restore of the levels at a time
 
 
 @contextlib.contextmanager
@@ -66,7 +44,7 @@ def secret_calls() -> Iterator[None]:
     Secrets are created and read when a runtime starts, before its workers run, so raising
     the SDK loggers' level for the duration of those calls hides nothing else.
     """
-    with _QUIET_LOCK:
+    with _SECRET_CALLS_LOCK:
         saved = [logger.level for logger in _SDK_LOGGERS]
         for logger in _SDK_LOGGERS:
             logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
@@ -93,23 +71,29 @@ def _moto_server_class() -> Any:
 
     Falls back to moto's own class when its internals are not the ones this relies on.
     """
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
     from moto.server import ThreadedMotoServer
 
     if not callable(getattr(ThreadedMotoServer, "_server_entry", None)):
         return ThreadedMotoServer
 
+    class QuietRequestHandler(MotoRequestHandler):
+        """Logs no line per request (werkzeug's handler logs each one at INFO)."""
+
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
     class FastStopMotoServer(ThreadedMotoServer):
         def _server_entry(self) -> None:
             from moto.moto_server.werkzeug_app import (
                 DomainDispatcherApplication,
-                MotoRequestHandler,
                 create_backend_app,
             )
             from werkzeug.serving import make_server
 
             app = DomainDispatcherApplication(create_backend_app)
             self._server = make_server(
-                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+                self._ip_address, self._port, app, True, request_handler=QuietRequestHandler
             )
             self._server_ready_event.set()
             self._server.serve_forever(poll_interval=0.05)
@@ -135,6 +119,7 @@ class LocalAws:
         self._created_secrets: list[str] = []
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
+        self._session: boto3.session.Session | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -148,7 +133,6 @@ class LocalAws:
             raise RuntimeError(
                 "the local runtime needs moto: pip install 'momento-eventbridge-constructs[local]'"
             ) from error
-        _quiet_werkzeug(True)
         server = server_class(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
@@ -165,7 +149,6 @@ class LocalAws:
         finally:
             server, self._server = self._server, None
             server.stop()
-            _quiet_werkzeug(False)
             with self._clients_lock:
                 for client in self._clients.values():
                     client.close()
@@ -204,25 +187,23 @@ class LocalAws:
             return cached
 
     def _new_client(self, service: str) -> Any:
-        global _SESSION
-        with _SESSION_LOCK:
-            # One session for the process: creating sessions reloads botocore's data files.
-            if _SESSION is None:
-                _SESSION = boto3.session.Session(
-                    aws_access_key_id="local", aws_secret_access_key="local"
-                )
-            client = _SESSION.client(  # type: ignore[call-overload]
-                service,
-                region_name=self.region,
-                endpoint_url=self.endpoint,
-                aws_access_key_id="local",
-                aws_secret_access_key="local",
-                config=Config(
-                    retries={"max_attempts": 2, "mode": "standard"},
-                    connect_timeout=5,
-                    read_timeout=30,
-                ),
+        """Called with the clients' lock held."""
+        if self._session is None:  # one per instance: its clients share botocore's loader
+            self._session = boto3.session.Session(
+                aws_access_key_id="local", aws_secret_access_key="local"
             )
+        client = self._session.client(  # type: ignore[call-overload]
+            service,
+            region_name=self.region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=Config(
+                retries={"max_attempts": 2, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=30,
+            ),
+        )
         account = self.account_id
 
         def add_account(request: Any, **_: Any) -> None:
