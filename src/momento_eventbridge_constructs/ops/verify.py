@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cli.status import ExitStatus
-from .canary import RESERVED_CHARACTERS, Canary, body_matches, markers
+from .canary import RESERVED_CHARACTERS, Canary, markers
 from .context import OpsContext
 from .diagnosis import Diagnoser
+from .expectations import Expectation, ExpectationKind, Observer
 from .momento import MomentoCallError
-from .observation import Observation
 from .records import stream_record
 from .render import MomentoCall, RenderError, Skip
 from .topics import Topics
@@ -138,18 +138,6 @@ class VerifyReport:
         return "\n".join(lines) + "\n"
 
 
-@dataclass(frozen=True)
-class _Expectation:
-    name: str
-    kind: str  # "present", "absent" or "message"
-    source: str
-    cache: str
-    key_query: Mapping[str, str]
-    body: bytes | None
-    topic: str | None = None
-    call: MomentoCall | None = None
-
-
 def _phase_skip_matters(phase: str, kind: str) -> bool:
     if kind == "publish":
         return True
@@ -173,6 +161,7 @@ class _TableVerify:
         self.written: list[Mapping[str, Any]] = []
         self.diagnoser = Diagnoser(context, time.time())
         self.topics = Topics()
+        self.observer = Observer(context.momento, self.topics)
         self.markers = markers()
 
     def add(self, name: str, **fields: Any) -> Step:
@@ -248,18 +237,18 @@ class _TableVerify:
 
     def _expectations(
         self, phase: str, record: Mapping[str, Any], note_skips: bool = True
-    ) -> list[_Expectation]:
-        expected: list[_Expectation] = []
+    ) -> list[Expectation]:
+        expected: list[Expectation] = []
         for entry in self.renderer.calls(record):
             if isinstance(entry, Skip):
                 if note_skips and _phase_skip_matters(phase, entry.kind):
                     self.add(f"{phase}: {entry.source}", status="n/a", detail=entry.reason)
             elif entry.is_cache_call:
-                kind = "present" if entry.method == "PUT" else "absent"
+                kind: ExpectationKind = "present" if entry.method == "PUT" else "absent"
                 verb = "set in" if kind == "present" else "evicted from"
                 name = f"{phase}: {verb} cache {entry.cache}"
                 expected.append(
-                    _Expectation(
+                    Expectation(
                         name,
                         kind,
                         entry.source,
@@ -273,7 +262,7 @@ class _TableVerify:
                 cache, topic = entry.names
                 name = f"{phase}: announced on topic {topic}"
                 expected.append(
-                    _Expectation(name, "message", entry.source, cache, {}, entry.body, topic)
+                    Expectation(name, "message", entry.source, cache, {}, entry.body, topic)
                 )
         return expected
 
@@ -290,7 +279,7 @@ class _TableVerify:
         steps = self._await(expected, started, started + self.options.timeout)
         return all(step.status == "ok" for step in steps)
 
-    def _note_unevicted(self, expected: list[_Expectation]) -> None:
+    def _note_unevicted(self, expected: list[Expectation]) -> None:
         """A cache no pipe deletes from keeps a removed item until its TTL: say so."""
         definitions = self.context.definitions
         caches = {p.cache for p in definitions.pipes_of(self.table_id, "set")}
@@ -302,14 +291,14 @@ class _TableVerify:
                 detail="no pipe of the stack deletes from this cache: items stay until their TTL",
             )
 
-    def _await(self, expected: list[_Expectation], started: float, deadline: float) -> list[Step]:
+    def _await(self, expected: list[Expectation], started: float, deadline: float) -> list[Step]:
         pending = dict(enumerate(expected))
         met: dict[int, float] = {}
         seen: dict[int, str] = {}
         while pending:
             self.topics.collect()
             for index, expectation in list(pending.items()):
-                observation = self._check(expectation)
+                observation = self.observer.check(expectation)
                 seen[index] = observation.detail
                 if observation.seen:
                     met[index] = time.monotonic() - started
@@ -319,7 +308,7 @@ class _TableVerify:
             time.sleep(self.options.poll_interval)
         return [self._step(e, met.get(i), seen.get(i, "")) for i, e in enumerate(expected)]
 
-    def _step(self, expectation: _Expectation, seconds: float | None, seen: str) -> Step:
+    def _step(self, expectation: Expectation, seconds: float | None, seen: str) -> Step:
         if seconds is not None:
             return self.add(expectation.name, seconds=seconds)
         wanted = (expectation.body or b"").decode("utf-8", errors="replace")[:200]
@@ -344,23 +333,6 @@ class _TableVerify:
             "the same call with verify's key succeeds: the stack's call did not reach Momento "
             "or was refused (see the pipe's state, logs and dead letters)"
         )
-
-    def _check(self, expectation: _Expectation) -> Observation:
-        if expectation.kind == "message":
-            return self.topics.take(
-                expectation.cache, str(expectation.topic), expectation.body or b""
-            )
-        try:
-            value = self.context.momento.get(expectation.cache, expectation.key_query)
-        except MomentoCallError as error:
-            return Observation.missing(f"verify's own read: {error}")
-        if expectation.kind == "absent":
-            return Observation(value is None, "still in the cache")
-        if value is None:
-            return Observation.missing("not in the cache")
-        if body_matches(value, expectation.body or b""):
-            return Observation.found()
-        return Observation.missing("body " + value.decode("utf-8", errors="replace")[:200])
 
     # -- topics -------------------------------------------------------------------------------
 
@@ -448,7 +420,7 @@ class _TableVerify:
             return
         seen_after = max(step.seconds or 0.0 for step in steps)
         absent = [
-            _Expectation(
+            Expectation(
                 f"ttl probe: evicted after its {attribute}",
                 "absent",
                 e.source,
