@@ -123,7 +123,7 @@ project = PythonProject(
             requires_python=">=3.10",
             keywords=["aws-cdk", "cdk", "momento", "eventbridge", "pipes", "dynamodb", "cache"],
             optional_dependencies={"local": LOCAL_EXTRA},
-            scripts={"momento-eventbridge-constructs": f"{MODULE}.local.cli:main"},
+            scripts={"momento-eventbridge-constructs": f"{MODULE}.cli:main"},
             # The pytest plugin (fixtures momento_local and template_snapshot): it imports only
             # pytest until a fixture is used, so it is harmless without the local extra.
             entry_points={"pytest11": {"momento_eventbridge_constructs": PYTEST_PLUGIN}},

@@ -44,7 +44,7 @@ def report():
     with open(os.environ["ISOLATION_REPORT"], "w") as handle:
         json.dump({"spawned": spawned, "loaded": loaded}, handle)
 
-from momento_eventbridge_constructs.local.cli import main
+from momento_eventbridge_constructs.cli import main
 try:
     status = main(sys.argv[1:])
 except SystemExit as exited:  # --help

@@ -134,11 +134,16 @@ def _module_registries(path: Path) -> list[str]:
             and isinstance(node.func.value, ast.Name)
         ):
             mutated.add(node.func.value.id)
-    return sorted(f"{path.name}:{name}" for name in globals_ & mutated)
+    return sorted(f"{path.relative_to(_PACKAGE)}:{name}" for name in globals_ & mutated)
 
 
-def test_construct_modules_keep_no_state_in_module_globals() -> None:
-    """State belongs in the construct tree (an app-level construct), never in a module."""
-    package = ROOT / "src" / "momento_eventbridge_constructs"
-    found = [name for path in sorted(package.glob("*.py")) for name in _module_registries(path)]
+_PACKAGE = ROOT / "src" / "momento_eventbridge_constructs"
+
+
+def test_no_module_keeps_state_in_module_globals() -> None:
+    """State belongs in the construct tree (an app-level construct) or in an instance (the
+    local runtime, the commands), never in a module: every subpackage is scanned."""
+    paths = sorted(_PACKAGE.rglob("*.py"))
+    assert {path.parent.name for path in paths} >= {"local", "ops", "cli", "testing"}
+    found = [name for path in paths for name in _module_registries(path)]
     assert found == []

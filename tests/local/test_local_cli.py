@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 import momento_eventbridge_constructs
+from momento_eventbridge_constructs.cli import main
 from momento_eventbridge_constructs.local import LocalPipeline
-from momento_eventbridge_constructs.local.cli import main
 
 DEPLOYED = "https://api.cache.cell-4-us-west-2-1.prod.a.momentohq.com"
 LOCAL = r"http://127\.0\.0\.1:\d+"
@@ -306,7 +306,7 @@ def test_several_stacks_need_a_stack_name(
 def test_without_the_local_extra_it_says_what_to_install(tmp_path: Path) -> None:
     code = (
         "import sys; sys.modules['botocore'] = sys.modules['boto3'] = None; "
-        "from momento_eventbridge_constructs.local.cli import main; sys.exit(main(sys.argv[1:]))"
+        "from momento_eventbridge_constructs.cli import main; sys.exit(main(sys.argv[1:]))"
     )
     for command in ("local", "demo"):
         result = subprocess.run(

@@ -21,9 +21,9 @@ from typing import IO, Any
 import boto3
 import pytest
 
+from momento_eventbridge_constructs.cli import main
 from momento_eventbridge_constructs.local import LocalPipeline, MomentoHttpClient
 from momento_eventbridge_constructs.local.assembly import AssemblyError, load_stack
-from momento_eventbridge_constructs.local.cli import main
 from momento_eventbridge_constructs.local.parameters import (
     missing_parameters,
     parse_parameters,

@@ -171,7 +171,7 @@ class Deployed:
 
     def cli(self, command: str, *arguments: str) -> int:
         """Run ``momento-eventbridge-constructs COMMAND CDK_OUT --stack STACK ARGUMENTS``."""
-        from momento_eventbridge_constructs.local.cli import main
+        from momento_eventbridge_constructs.cli import main
 
         return int(main([command, str(self.assembly), "--stack", self.stack, *arguments]))
 

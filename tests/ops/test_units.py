@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from momento_eventbridge_constructs.local.cli import main
+from momento_eventbridge_constructs.cli import main
+from momento_eventbridge_constructs.cli.status import CommandError as SetupError
 from momento_eventbridge_constructs.ops.canary import Canary, body_matches, markers, ttl_sources
 from momento_eventbridge_constructs.ops.definitions import load_definitions
-from momento_eventbridge_constructs.ops.errors import SetupError
 from momento_eventbridge_constructs.ops.momento import Momento, MomentoCallError, momento_for_stack
 from momento_eventbridge_constructs.ops.names import given_names
 from momento_eventbridge_constructs.ops.pacing import Backoff, Interrupted, PacedWriter, RateLimiter

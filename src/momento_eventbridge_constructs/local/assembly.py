@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..cli.status import CommandError
+
 __all__ = [
     "AssemblyError",
     "DynamicReference",
@@ -32,7 +34,7 @@ _SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")
 _DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:secretsmanager:(.*?)\}\}")
 
 
-class AssemblyError(ValueError):
+class AssemblyError(CommandError, ValueError):
     """A cloud assembly or template the local runtime cannot use."""
 
 

@@ -1,4 +1,4 @@
-"""Console entry point: ``momento-eventbridge-constructs demo|local|backfill|redrive|verify``.
+"""The ``demo`` and ``local`` subcommands of ``momento-eventbridge-constructs``.
 
 * ``demo [CDK_OUT]`` runs the weather demo: writes a few cities, updates one, deletes one, and
   shows the topic messages, the cache after each step and the eviction. Without ``CDK_OUT`` it
@@ -10,17 +10,15 @@
 
 Reading a cloud assembly needs neither aws-cdk-lib nor Node.js, and none of these commands
 loads them (only ``demo`` without ``CDK_OUT`` synthesizes, in a process of its own).
-* ``backfill``, ``redrive`` and ``verify`` operate a deployed stack (see
-  :mod:`momento_eventbridge_constructs.ops`).
 
-The exit statuses are listed in :data:`EXIT_STATUS_HELP`.
+:func:`add_commands` registers them on the parser of :mod:`momento_eventbridge_constructs.cli`;
+their exit statuses are :data:`~momento_eventbridge_constructs.cli.status.RUN_MEANINGS`.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import subprocess
 import sys
@@ -29,16 +27,15 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .. import __version__
-from .assembly import AssemblyError, list_stacks, load_stack
+from ..cli.status import PROG, RUN_MEANINGS, CommandError, ExitStatus, help_block
+from .assembly import list_stacks, load_stack
 from .banner import print_banner
 from .parameters import add_parameters_option, missing_parameters, parse_parameters
 from .weather_demo import (
     DEMO_CITIES,
     DemoPlan,
-    NotTheWeatherExample,
     WeatherDemo,
     check_weather_stack,
     plan,
@@ -47,19 +44,9 @@ from .weather_demo import (
 if TYPE_CHECKING:
     from . import DeliveryEvent, LocalPipeline
 
-__all__ = ["EXIT_STATUS_HELP", "main"]
+__all__ = ["add_commands"]
 
-PROG = "momento-eventbridge-constructs"
-EXIT_OK, EXIT_FAILED, EXIT_NOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
-EXIT_STATUS_HELP = """\
-exit status:
-  0    success (local: stopped by Ctrl-C or --exit-after)
-  1    the demo ran and some expectation was not met
-  2    nothing ran: bad arguments, no usable cloud assembly, several stacks and no --stack,
-       a stack that is not the weather example (demo), the bundled example did not
-       synthesize (demo), or the 'local' extra is not installed
-  130  interrupted by Ctrl-C while starting or during the demo
-"""
+_EXIT_STATUS_HELP = help_block(RUN_MEANINGS)
 DEFAULT_ASSEMBLY = "cdk.out"
 MOMENTO_MODES = ("auto", "local", "remote")
 _REMOTE_VARIABLES = ("MOMENTO_API_KEY", "MOMENTO_API_ENDPOINT")
@@ -69,14 +56,6 @@ SYNTH_TIMEOUT_SECONDS = 600
 # moto's default account: the AWS CLI and SDKs reach the local resources without extra headers.
 LOCAL_ACCOUNT = "123456789012"
 
-_EXAMPLES = f"""\
-examples:
-  {PROG} demo                     the bundled weather example
-  {PROG} local                    the pipes of ./cdk.out
-  {PROG} local cdk.out --stack S  one stack of several
-  {PROG} local --parameters MomentoApiKey=KEY --parameters MomentoApiEndpoint=URL
-                                  a stack whose template has parameters
-"""
 _DEMO_TEXT = """\
 Run the weather demo on this machine, without AWS or Momento accounts: insert three cities
 into the weather table, update one, delete one, and after each step show the messages on
@@ -102,10 +81,6 @@ their value from --parameters, as with 'cdk deploy'.
 """
 
 
-class CommandError(Exception):
-    """Nothing ran; the message says why (exit status 2)."""
-
-
 def _add_common(command: argparse.ArgumentParser, assembly_help: str, stack_help: str) -> None:
     command.add_argument("assembly", nargs="?", metavar="CDK_OUT", help=assembly_help)
     command.add_argument("--stack", metavar="NAME", help=stack_help)
@@ -114,23 +89,14 @@ def _add_common(command: argparse.ArgumentParser, assembly_help: str, stack_help
     )
 
 
-def _parser() -> argparse.ArgumentParser:
+def add_commands(commands: Any) -> None:
+    """Register ``demo`` and ``local`` on ``parser.add_subparsers()``."""
     formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Run the EventBridge pipes of a synthesized CDK stack on this machine,\n"
-        "against local AWS (moto) and a local Momento server: no account needed; and\n"
-        "operate a deployed stack: backfill its cache, redrive its dead letters, verify it.",
-        epilog=_EXAMPLES + "\n" + EXIT_STATUS_HELP,
-        formatter_class=formatter,
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
         help="run the weather demo (the bundled example, or CDK_OUT)",
         description=_DEMO_TEXT,
-        epilog=EXIT_STATUS_HELP,
+        epilog=_EXIT_STATUS_HELP,
         formatter_class=formatter,
     )
     _add_common(
@@ -150,7 +116,7 @@ def _parser() -> argparse.ArgumentParser:
         "local",
         help="run the pipes of a synthesized stack until Ctrl-C",
         description=_LOCAL_TEXT,
-        epilog=EXIT_STATUS_HELP,
+        epilog=_EXIT_STATUS_HELP,
         formatter_class=formatter,
     )
     _add_common(
@@ -172,30 +138,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="stop after this many seconds instead of waiting for Ctrl-C",
     )
-    from ..ops.cli import add_commands
-
-    add_commands(commands)  # backfill, redrive, verify
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    arguments = _parser().parse_args(argv)
-    if getattr(arguments, "handler", None) is not None:  # an operating command
-        return int(arguments.handler(arguments))
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if arguments.verbose:
-        # Only this package's debug output: the SDK's would print request bodies.
-        logging.getLogger("momento_eventbridge_constructs").setLevel(logging.DEBUG)
-    try:
-        if arguments.command == "local":
-            return _run_local(arguments, sys.stdout)
-        return _run_demo(arguments, sys.stdout)
-    except (CommandError, AssemblyError, NotTheWeatherExample) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_NOT_RUN
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    demo.set_defaults(handler=lambda arguments: _run_demo(arguments, sys.stdout))
+    local.set_defaults(handler=lambda arguments: _run_local(arguments, sys.stdout))
 
 
 def _say(out: TextIO, text: str) -> None:
@@ -278,7 +222,7 @@ def _printer(out: TextIO) -> Callable[[DeliveryEvent], None]:
     return show
 
 
-def _run_local(arguments: argparse.Namespace, out: TextIO) -> int:
+def _run_local(arguments: argparse.Namespace, out: TextIO) -> ExitStatus:
     pipeline_class = _local_pipeline()
     assembly = arguments.assembly or DEFAULT_ASSEMBLY
     stack = _choose_stack(assembly, arguments.stack)
@@ -294,7 +238,7 @@ def _run_local(arguments: argparse.Namespace, out: TextIO) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait(arguments.exit_after)
         _say(out, "Stopping.")
-    return EXIT_OK
+    return ExitStatus.OK
 
 
 def _synthesize_bundled_example(directory: str, out: TextIO) -> None:
@@ -367,4 +311,4 @@ def _demo(
             return demo.run()
         except TimeoutError as error:
             _say(out, f"Demo FAILED: {error}")
-            return EXIT_FAILED
+            return ExitStatus.FAILED

@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .assembly import AssemblyError, DynamicReference, parse_dynamic_references
-from .aws import secret_calls
+from .aws_clients import secret_calls
 from .resources import StackResources
 
 __all__ = ["LocalSecrets"]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import unquote, urlsplit
 
+from ..cli.status import CommandError
+
 if TYPE_CHECKING:
     from .assembly import StackTemplate
     from .momento_client import Subscription
@@ -37,7 +39,7 @@ NEEDS = (
 )
 
 
-class NotTheWeatherExample(Exception):
+class NotTheWeatherExample(CommandError):
     """The stack is not shaped like the weather example; nothing was written."""
 
 

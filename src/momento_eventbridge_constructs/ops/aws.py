@@ -12,7 +12,7 @@ import os
 import threading
 from typing import Any
 
-from .errors import INSTALL_HINT, SetupError
+from ..cli.status import INSTALL_HINT, CommandError
 
 __all__ = ["AwsAccess", "aws_error_code"]
 
@@ -43,7 +43,7 @@ class AwsAccess:
             try:
                 import boto3
             except ImportError as error:
-                raise SetupError(f"this command needs boto3: {INSTALL_HINT}") from error
+                raise CommandError(f"this command needs boto3: {INSTALL_HINT}") from error
             self._session = boto3.session.Session()
         return self._session
 
@@ -68,7 +68,7 @@ class AwsAccess:
         botocore this was written against does not read for the region."""
         region = self._boto3_session().region_name or os.environ.get("AWS_REGION")
         if not region:
-            raise SetupError(
+            raise CommandError(
                 "no AWS region is configured: set AWS_REGION (or AWS_DEFAULT_REGION) or a "
                 "region in the AWS_PROFILE"
             )

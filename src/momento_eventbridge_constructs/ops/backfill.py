@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..cli.status import ExitStatus
 from .context import OpsContext
-from .errors import EXIT_FAILED, EXIT_OK, EXIT_SETUP
 from .momento import MomentoCallError
 from .pacing import DEFAULT_MAX_RATE, Backoff, Interrupted, PacedWriter, RateLimiter
 from .progress import Progress, Tally
@@ -80,10 +80,10 @@ class BackfillReport:
         """0 when every item was written or skipped, 1 otherwise, 2 for a rejected key or
         a missing cache."""
         if self.setup_problem:
-            return EXIT_SETUP
+            return ExitStatus.NOT_RUN
         if self.status != "complete" or self.tally["failed"]:
-            return EXIT_FAILED
-        return EXIT_OK
+            return ExitStatus.FAILED
+        return ExitStatus.OK
 
 
 class _Abort(Exception):

@@ -1,27 +1,30 @@
 """The ``backfill``, ``redrive`` and ``verify`` subcommands of ``momento-eventbridge-constructs``.
 
 :func:`add_commands` registers them on an ``argparse`` subparsers object; each parsed
-command carries its ``handler``: ``arguments.handler(arguments)`` runs it and returns the exit
-status (setup errors are printed as one line, status 2).
+command carries its ``handler`` for :mod:`momento_eventbridge_constructs.cli`, which runs it;
+their exit statuses are :data:`~momento_eventbridge_constructs.cli.status.OPERATE_MEANINGS`.
 The command modules, and boto3 with them, are imported only when a command runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-import logging
 import sys
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..cli.status import (
+    INSTALL_HINT,
+    OPERATE_MEANINGS,
+    CommandError,
+    ExitStatus,
+    help_sentence,
+)
 from ..local.parameters import add_parameters_option
-from .errors import EXIT_SETUP, INSTALL_HINT, SetupError
 
-__all__ = ["add_commands", "main"]
+__all__ = ["add_commands"]
 
 _COMMON_EPILOG = f"""
 AWS access: boto3's standard configuration (AWS_PROFILE, AWS_REGION or AWS_DEFAULT_REGION,
@@ -33,9 +36,7 @@ values (DescribeStacks), else their Default. The API key is never printed.
 
 Needs boto3: {INSTALL_HINT}
 
-Exit status: 0 everything held; 1 some items failed, some messages were left or a step
-failed; 2 usage or setup error (arguments, credentials, unreadable stack, rejected API key or
-missing cache); 130 interrupted."""
+{help_sentence(OPERATE_MEANINGS)}"""
 
 _BACKFILL = """Write every item of the table into the cache exactly as the stack's set pipe or
 sync would write it for an INSERT (same body, key and TTL; same filters), without announcing
@@ -125,7 +126,7 @@ def add_commands(subparsers: Any) -> None:
     backfill.add_argument("--page-size", type=int, help="items per scan page (default 1 MB)")
     backfill.add_argument("--state-file", type=Path, help="save progress here; resume from it")
     backfill.add_argument("--dry-run", action="store_true", help="print what would be written")
-    backfill.set_defaults(handler=functools.partial(run, _backfill))
+    backfill.set_defaults(handler=_backfill)
 
     redrive = _add(
         subparsers, "redrive", "repair the cache for dead letters", _REDRIVE, _COMMON_EPILOG
@@ -135,7 +136,7 @@ def add_commands(subparsers: Any) -> None:
     )
     redrive.add_argument("--max-rate", type=float, default=50.0, help="cache writes per second")
     redrive.add_argument("--dry-run", action="store_true", help="print, write nothing")
-    redrive.set_defaults(handler=functools.partial(run, _redrive))
+    redrive.set_defaults(handler=_redrive)
 
     verify = _add(
         subparsers,
@@ -150,12 +151,12 @@ def add_commands(subparsers: Any) -> None:
         "--skip", action="append", default=[], choices=["ttl", "encoding"], help="skip a probe"
     )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
-    verify.set_defaults(handler=functools.partial(run, _verify))
+    verify.set_defaults(handler=_verify)
 
 
 def _check_positive(value: float, flag: str) -> None:
     if value <= 0:
-        raise SetupError(f"{flag} must be more than 0")
+        raise CommandError(f"{flag} must be more than 0")
 
 
 def _context(arguments: argparse.Namespace) -> Any:
@@ -184,7 +185,7 @@ def _backfill(arguments: argparse.Namespace) -> int:
         page_size=arguments.page_size,
     )
     report = run_backfill(_context(arguments), options, sys.stdout, sys.stderr)
-    return 130 if report.problem == "interrupted" else report.exit_status
+    return ExitStatus.INTERRUPTED if report.problem == "interrupted" else report.exit_status
 
 
 def _redrive(arguments: argparse.Namespace) -> int:
@@ -214,36 +215,3 @@ def _verify(arguments: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report.text())
     return report.exit_status
-
-
-def _is_aws_error(error: BaseException) -> bool:
-    return type(error).__module__.startswith(("botocore", "boto3"))
-
-
-def run(handler: Callable[[argparse.Namespace], int], arguments: argparse.Namespace) -> int:
-    """Run a command; map setup errors to exit status 2 with a one-line message."""
-    from ..local.assembly import AssemblyError
-
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if arguments.verbose:
-        # This package's debug output only: the SDK's would show request bodies.
-        logging.getLogger("momento_eventbridge_constructs").setLevel(logging.DEBUG)
-    try:
-        return handler(arguments)
-    except (SetupError, AssemblyError) as error:
-        print(f"error: {error}", file=sys.stderr)
-    except KeyboardInterrupt:
-        return 130
-    except Exception as error:
-        if not _is_aws_error(error):
-            raise
-        print(f"error: AWS: {error}", file=sys.stderr)
-    return EXIT_SETUP
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The three commands on their own (the package's console script has them too)."""
-    parser = argparse.ArgumentParser(prog="momento-eventbridge-constructs")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    arguments = parser.parse_args(argv)
-    return int(arguments.handler(arguments))

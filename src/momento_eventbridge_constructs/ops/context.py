@@ -121,16 +121,16 @@ class OpsContext:
 
     def cache_table(self, requested: str | None = None) -> str:
         """The logical ID of the one table the stack writes to a cache from."""
-        from .errors import SetupError
+        from ..cli.status import CommandError
 
         tables = self.definitions.cache_tables()
         if requested is not None:
             table_id = self.definitions.stack.logical_id(requested)
             if table_id not in tables:
-                raise SetupError(f"{requested} is not a table the stack writes to a cache from")
+                raise CommandError(f"{requested} is not a table the stack writes to a cache from")
             return table_id
         if not tables:
-            raise SetupError(
+            raise CommandError(
                 f"stack {self.names.stack_name} has no pipe or sync that writes a table to a cache"
             )
         return tables[0]

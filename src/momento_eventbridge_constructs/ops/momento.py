@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
+from ..cli.status import CommandError
 from ..local.assembly import AssemblyError, parse_dynamic_references
 from .aws import AwsAccess
 from .definitions import StackDefinitions, lenient_resolver
-from .errors import SetupError
 from .names import StackNames
 from .render import MomentoCall
 
@@ -134,12 +134,12 @@ def momento_for_stack(
     """The Momento the stack calls, with the key from the environment or the stack's secret.
 
     Raises:
-        SetupError: when the endpoint or the key cannot be found.
+        CommandError: when the endpoint or the key cannot be found.
     """
     environ = os.environ if environ is None else environ
     endpoint = environ.get("MOMENTO_API_ENDPOINT") or definitions.endpoint
     if not endpoint:
-        raise SetupError(
+        raise CommandError(
             "the stack's Momento endpoint cannot be read from its template: set "
             "MOMENTO_API_ENDPOINT"
         )
@@ -158,10 +158,10 @@ def _stack_api_key(definitions: StackDefinitions, names: StackNames, aws: AwsAcc
             continue
         try:
             return _read_secret(auth["ApiKeyValue"], definitions, names, aws)
-        except SetupError as error:
+        except CommandError as error:
             problems.append(str(error))
     detail = "; ".join(problems) or "the stack has no API-key connection"
-    raise SetupError(f"cannot read the Momento API key ({detail}): set MOMENTO_API_KEY")
+    raise CommandError(f"cannot read the Momento API key ({detail}): set MOMENTO_API_KEY")
 
 
 def _read_secret(
@@ -180,10 +180,10 @@ def _read_secret(
     try:
         text = resolver.resolve_string(expression, "ApiKeyValue")
     except AssemblyError as error:
-        raise SetupError(str(error)) from error
+        raise CommandError(str(error)) from error
     references = parse_dynamic_references(text)
     if not references:
-        raise SetupError("the connection's API key is not a Secrets Manager reference")
+        raise CommandError("the connection's API key is not a Secrets Manager reference")
     reference = references[0]
     request = {"SecretId": reference.secret_id}
     if reference.version_stage:
@@ -193,12 +193,12 @@ def _read_secret(
     try:
         value = str(aws.client("secretsmanager").get_secret_value(**request)["SecretString"])
     except (BotoCoreError, ClientError) as error:
-        raise SetupError(f"secret {reference.secret_id}: {error}") from None
+        raise CommandError(f"secret {reference.secret_id}: {error}") from None
     if not reference.json_key:
         return value
     try:
         return str(json.loads(value)[reference.json_key])
     except (ValueError, KeyError, TypeError):
-        raise SetupError(
+        raise CommandError(
             f"secret {reference.secret_id} has no JSON field {reference.json_key}"
         ) from None

@@ -11,10 +11,10 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from ..cli.status import CommandError
 from ..local.assembly import StackTemplate
 from .aws import AwsAccess
 from .definitions import StackDefinitions
-from .errors import SetupError
 
 __all__ = ["StackNames", "given_names", "template_parameters"]
 
@@ -27,7 +27,7 @@ def _logical_id(stack: StackTemplate, id_or_path: str, flag: str) -> str:
     try:
         return stack.logical_id(id_or_path)
     except KeyError as error:
-        raise SetupError(f"{flag} {id_or_path}=...: {error.args[0]}") from error
+        raise CommandError(f"{flag} {id_or_path}=...: {error.args[0]}") from error
 
 
 def given_names(
@@ -45,19 +45,19 @@ def given_names(
     for entry in resources:
         key, separator, value = entry.partition("=")
         if not separator or not key or not value:
-            raise SetupError(f"--resource {entry!r}: expected LOGICAL_ID_OR_PATH=PHYSICAL_NAME")
+            raise CommandError(f"--resource {entry!r}: expected LOGICAL_ID_OR_PATH=PHYSICAL_NAME")
         names[_logical_id(stack, key, "--resource")] = value
     for entry in table_names:
         key, separator, value = entry.partition("=")
         if separator:  # table names cannot hold "=": this is ID=NAME
             if not key or not value:
-                raise SetupError(f"--table-name {entry!r}: expected NAME or ID_OR_PATH=NAME")
+                raise CommandError(f"--table-name {entry!r}: expected NAME or ID_OR_PATH=NAME")
             names[_logical_id(stack, key, "--table-name")] = value
             continue
         tables = definitions.cache_tables() or list(definitions.tables)
         if len(tables) != 1:
             listed = ", ".join(definitions.tables[t].path for t in tables) or "none"
-            raise SetupError(
+            raise CommandError(
                 f"--table-name {entry}: the stack has {len(tables)} tables that write to a "
                 f"cache ({listed}); name one as --table-name PATH=NAME"
             )
@@ -166,11 +166,11 @@ class StackNames:
         return None
 
     def require(self, logical_id: str, what: str, flag: str) -> str:
-        """The physical name, or a :class:`SetupError` telling which flag gives it."""
+        """The physical name, or a :class:`CommandError` telling which flag gives it."""
         found = self.physical(logical_id)
         if found is None:
             reason = f" ({self.problem})" if self.problem else ""
-            raise SetupError(
+            raise CommandError(
                 f"the physical name of {what} is unknown{reason}: pass {flag} or make stack "
                 f"{self.stack_name} readable through CloudFormation"
             )

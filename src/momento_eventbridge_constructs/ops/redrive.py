@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from ..cli.status import ExitStatus
 from .context import OpsContext
-from .errors import EXIT_FAILED, EXIT_OK, EXIT_SETUP
 from .momento import MomentoCallError
 from .pacing import DEFAULT_MAX_RATE, Backoff, Interrupted, PacedWriter, RateLimiter
 from .progress import Progress, Tally
@@ -59,8 +59,8 @@ class RedriveReport:
     def exit_status(self) -> int:
         """0 when every message was redriven, 1 when some were left, 2 for a rejected key."""
         if self.problem is not None:
-            return EXIT_SETUP
-        return EXIT_FAILED if self.left else EXIT_OK
+            return ExitStatus.NOT_RUN
+        return ExitStatus.FAILED if self.left else ExitStatus.OK
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import SetupError
+from ..cli.status import CommandError
 
 __all__ = ["ScanState"]
 
@@ -72,12 +72,12 @@ class ScanState:
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            raise SetupError(f"cannot read the state file {path}: {error}") from error
+            raise CommandError(f"cannot read the state file {path}: {error}") from error
         if not isinstance(saved, dict) or saved.get("version") != _VERSION:
-            raise SetupError(f"{path} is not a backfill state file of this version")
+            raise CommandError(f"{path} is not a backfill state file of this version")
         for name, expected in self._identity.items():
             if saved.get(name) != expected:
-                raise SetupError(
+                raise CommandError(
                     f"the state file {path} was written for {name} {saved.get(name)!r}, not "
                     f"{expected!r}: use the same options, or another --state-file"
                 )

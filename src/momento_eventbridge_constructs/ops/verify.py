@@ -13,18 +13,17 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .canary import RESERVED_CHARACTERS, Canary, body_matches, markers
+from ..cli.status import ExitStatus
+from .canary import RESERVED_CHARACTERS, Canary, markers
 from .context import OpsContext
 from .diagnosis import Diagnoser
-from .errors import EXIT_FAILED, EXIT_OK
+from .expectations import Expectation, ExpectationKind, Observer
 from .momento import MomentoCallError
 from .records import stream_record
 from .render import MomentoCall, RenderError, Skip
-
-if TYPE_CHECKING:
-    from ..local.momento_client import Subscription
+from .topics import Topics
 
 __all__ = ["SETTLES", "Step", "VerifyOptions", "VerifyReport", "run_verify"]
 
@@ -110,13 +109,13 @@ class VerifyReport:
     @property
     def exit_status(self) -> int:
         """0 only when every step held."""
-        return EXIT_FAILED if self.failed or not self.steps else EXIT_OK
+        return ExitStatus.FAILED if self.failed or not self.steps else ExitStatus.OK
 
     def to_json(self) -> dict[str, Any]:
         """The report for CI."""
         return {
             "stack": self.stack,
-            "ok": self.exit_status == EXIT_OK,
+            "ok": self.exit_status == ExitStatus.OK,
             "exit_status": self.exit_status,
             "steps": [step.to_json() for step in self.steps],
             "settles": [{"behaviour": b, "settled_by": s} for b, s in SETTLES],
@@ -137,18 +136,6 @@ class VerifyReport:
         verdict = "every step held" if not failed else f"{failed} step(s) failed"
         lines.append(f"Result: {verdict}")
         return "\n".join(lines) + "\n"
-
-
-@dataclass(frozen=True)
-class _Expectation:
-    name: str
-    kind: str  # "present", "absent" or "message"
-    source: str
-    cache: str
-    key_query: Mapping[str, str]
-    body: bytes | None
-    topic: str | None = None
-    call: MomentoCall | None = None
 
 
 def _phase_skip_matters(phase: str, kind: str) -> bool:
@@ -173,8 +160,8 @@ class _TableVerify:
         self.canary = Canary.create(context.definitions, table_id)
         self.written: list[Mapping[str, Any]] = []
         self.diagnoser = Diagnoser(context, time.time())
-        self.subscriptions: dict[tuple[str, str], Subscription] = {}
-        self.messages: dict[tuple[str, str], list[str]] = {}
+        self.topics = Topics()
+        self.observer = Observer(context.momento, self.topics)
         self.markers = markers()
 
     def add(self, name: str, **fields: Any) -> Step:
@@ -194,8 +181,7 @@ class _TableVerify:
                     self._encoding_step()
                 self._dead_letter_step()
         finally:
-            for subscription in self.subscriptions.values():
-                subscription.close()
+            self.topics.close()
             self._cleanup()
 
     def _phases(self) -> bool:
@@ -251,18 +237,18 @@ class _TableVerify:
 
     def _expectations(
         self, phase: str, record: Mapping[str, Any], note_skips: bool = True
-    ) -> list[_Expectation]:
-        expected: list[_Expectation] = []
+    ) -> list[Expectation]:
+        expected: list[Expectation] = []
         for entry in self.renderer.calls(record):
             if isinstance(entry, Skip):
                 if note_skips and _phase_skip_matters(phase, entry.kind):
                     self.add(f"{phase}: {entry.source}", status="n/a", detail=entry.reason)
             elif entry.is_cache_call:
-                kind = "present" if entry.method == "PUT" else "absent"
+                kind: ExpectationKind = "present" if entry.method == "PUT" else "absent"
                 verb = "set in" if kind == "present" else "evicted from"
                 name = f"{phase}: {verb} cache {entry.cache}"
                 expected.append(
-                    _Expectation(
+                    Expectation(
                         name,
                         kind,
                         entry.source,
@@ -276,7 +262,7 @@ class _TableVerify:
                 cache, topic = entry.names
                 name = f"{phase}: announced on topic {topic}"
                 expected.append(
-                    _Expectation(name, "message", entry.source, cache, {}, entry.body, topic)
+                    Expectation(name, "message", entry.source, cache, {}, entry.body, topic)
                 )
         return expected
 
@@ -293,7 +279,7 @@ class _TableVerify:
         steps = self._await(expected, started, started + self.options.timeout)
         return all(step.status == "ok" for step in steps)
 
-    def _note_unevicted(self, expected: list[_Expectation]) -> None:
+    def _note_unevicted(self, expected: list[Expectation]) -> None:
         """A cache no pipe deletes from keeps a removed item until its TTL: say so."""
         definitions = self.context.definitions
         caches = {p.cache for p in definitions.pipes_of(self.table_id, "set")}
@@ -305,15 +291,16 @@ class _TableVerify:
                 detail="no pipe of the stack deletes from this cache: items stay until their TTL",
             )
 
-    def _await(self, expected: list[_Expectation], started: float, deadline: float) -> list[Step]:
+    def _await(self, expected: list[Expectation], started: float, deadline: float) -> list[Step]:
         pending = dict(enumerate(expected))
         met: dict[int, float] = {}
         seen: dict[int, str] = {}
         while pending:
-            self._collect_messages()
+            self.topics.collect()
             for index, expectation in list(pending.items()):
-                ok, seen[index] = self._check(expectation)
-                if ok:
+                observation = self.observer.check(expectation)
+                seen[index] = observation.detail
+                if observation.seen:
                     met[index] = time.monotonic() - started
                     del pending[index]
             if not pending or time.monotonic() >= deadline:
@@ -321,7 +308,7 @@ class _TableVerify:
             time.sleep(self.options.poll_interval)
         return [self._step(e, met.get(i), seen.get(i, "")) for i, e in enumerate(expected)]
 
-    def _step(self, expectation: _Expectation, seconds: float | None, seen: str) -> Step:
+    def _step(self, expectation: Expectation, seconds: float | None, seen: str) -> Step:
         if seconds is not None:
             return self.add(expectation.name, seconds=seconds)
         wanted = (expectation.body or b"").decode("utf-8", errors="replace")[:200]
@@ -347,21 +334,6 @@ class _TableVerify:
             "or was refused (see the pipe's state, logs and dead letters)"
         )
 
-    def _check(self, expectation: _Expectation) -> tuple[bool, str]:
-        if expectation.kind == "message":
-            return self._take_message(expectation)
-        try:
-            value = self.context.momento.get(expectation.cache, expectation.key_query)
-        except MomentoCallError as error:
-            return False, f"verify's own read: {error}"
-        if expectation.kind == "absent":
-            return value is None, "still in the cache"
-        if value is None:
-            return False, "not in the cache"
-        if body_matches(value, expectation.body or b""):
-            return True, ""
-        return False, "body " + value.decode("utf-8", errors="replace")[:200]
-
     # -- topics -------------------------------------------------------------------------------
 
     def _topics(self) -> set[tuple[str, str]]:
@@ -371,32 +343,13 @@ class _TableVerify:
         return {(cache, topic) for cache, topic in found if topic is not None}
 
     def _subscribe(self) -> None:
-        """Subscribe before the first write, then give the first long polls time to start."""
-        for cache, topic in sorted(self._topics()):
-            self.subscriptions[(cache, topic)] = self.context.momento.subscribe(
-                cache, topic, timeout=self.options.timeout * 4 + 60
-            )
-            self.messages[(cache, topic)] = []
-        if self.subscriptions:
-            time.sleep(self.options.settle_seconds)
-
-    def _collect_messages(self) -> None:
-        for key, subscription in self.subscriptions.items():
-            try:
-                self.messages[key].extend(subscription.collect(1000, 0.01))
-            except Exception as error:  # a failed poll: keep it for the step's detail
-                self.messages[key].append(f"\x00subscription failed: {error}")
-
-    def _take_message(self, expectation: _Expectation) -> tuple[bool, str]:
-        received = self.messages.get((expectation.cache, str(expectation.topic)), [])
-        for index, message in enumerate(received):
-            if body_matches(message.encode("utf-8"), expectation.body or b""):
-                del received[index]
-                return True, ""
-        problems = [m[1:] for m in received if m.startswith("\x00")]
-        if problems:
-            return False, problems[-1]
-        return False, f"{len(received)} other message(s)" if received else "no message"
+        """Subscribe before the first write."""
+        self.topics.subscribe(
+            self.context.momento,
+            self._topics(),
+            timeout=self.options.timeout * 4 + 60,
+            settle=self.options.settle_seconds,
+        )
 
     # -- probes ---------------------------------------------------------------------------------
 
@@ -467,7 +420,7 @@ class _TableVerify:
             return
         seen_after = max(step.seconds or 0.0 for step in steps)
         absent = [
-            _Expectation(
+            Expectation(
                 f"ttl probe: evicted after its {attribute}",
                 "absent",
                 e.source,

@@ -1,0 +1,24 @@
+"""The console script ``momento-eventbridge-constructs``.
+
+One parser (:mod:`.parser`) on which :mod:`momento_eventbridge_constructs.local.cli` registers
+``demo`` and ``local`` and :mod:`momento_eventbridge_constructs.ops.cli` registers
+``backfill``, ``redrive`` and ``verify``; one handler that sets up logging, runs the chosen
+command and turns a :class:`~.status.CommandError` into its exit status (:mod:`.status`).
+Neither ``local`` nor ``ops`` imports the other's commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .status import CommandError, ExitStatus
+
+__all__ = ["CommandError", "ExitStatus", "main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    # Imported here: the commands import ``local`` and ``ops``, which import .status.
+    from .parser import run
+
+    return run(argv)

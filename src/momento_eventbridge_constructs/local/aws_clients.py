@@ -1,0 +1,114 @@
+"""boto3 clients bound to a local moto server and to one account of it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodbstreams.client import DynamoDBStreamsClient
+    from mypy_boto3_secretsmanager.client import SecretsManagerClient
+    from mypy_boto3_sqs.client import SQSClient
+
+__all__ = ["LocalClients", "secret_calls"]
+
+# boto3's debug logs print request and response bodies, secret values included.
+_SDK_LOGGERS = tuple(logging.getLogger(name) for name in ("botocore", "boto3", "urllib3"))
+_SECRET_CALLS_LOCK = threading.Lock()  # one save-and-restore of the levels at a time
+
+
+@contextlib.contextmanager
+def secret_calls() -> Iterator[None]:
+    """Keep SDK debug logging quiet while secret values cross the wire.
+
+    Secrets are created and read when a runtime starts, before its workers run, so raising
+    the SDK loggers' level for the duration of those calls hides nothing else.
+    """
+    with _SECRET_CALLS_LOCK:
+        saved = [logger.level for logger in _SDK_LOGGERS]
+        for logger in _SDK_LOGGERS:
+            logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
+        try:
+            yield
+        finally:
+            for logger, level in zip(_SDK_LOGGERS, saved, strict=True):
+                logger.setLevel(level)
+
+
+class LocalClients:
+    """Cached clients for ``endpoint``; every request carries ``account_id`` for moto."""
+
+    def __init__(self, region: str, account_id: str, endpoint: str) -> None:
+        self.region = region
+        self.account_id = account_id
+        self.endpoint = endpoint
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._session: boto3.session.Session | None = None
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for ``service`` bound to the local server and account (cached)."""
+        with self._lock:
+            cached = self._clients.get(service)
+            if cached is None:
+                cached = self._clients[service] = self._new_client(service)
+            return cached
+
+    def _new_client(self, service: str) -> Any:
+        """Called with the clients' lock held."""
+        if self._session is None:  # one per instance: its clients share botocore's loader
+            self._session = boto3.session.Session(
+                aws_access_key_id="local", aws_secret_access_key="local"
+            )
+        client = self._session.client(  # type: ignore[call-overload]
+            service,
+            region_name=self.region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=Config(
+                retries={"max_attempts": 2, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=30,
+            ),
+        )
+        account = self.account_id
+
+        def add_account(request: Any, **_: Any) -> None:
+            request.headers["x-moto-account-id"] = account
+
+        client.meta.events.register("before-send", add_account)
+        return client
+
+    def dynamodb(self) -> DynamoDBClient:
+        """A DynamoDB client."""
+        client: DynamoDBClient = self.client("dynamodb")
+        return client
+
+    def streams(self) -> DynamoDBStreamsClient:
+        """A DynamoDB Streams client."""
+        client: DynamoDBStreamsClient = self.client("dynamodbstreams")
+        return client
+
+    def sqs(self) -> SQSClient:
+        """An SQS client."""
+        client: SQSClient = self.client("sqs")
+        return client
+
+    def secretsmanager(self) -> SecretsManagerClient:
+        """A Secrets Manager client."""
+        client: SecretsManagerClient = self.client("secretsmanager")
+        return client
