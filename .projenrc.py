@@ -83,9 +83,11 @@ DEV_DEPS = [
     # (mkdocstrings' Python handler, griffe). `mkdocs build --strict` turns every warning,
     # a broken link or a docstring griffe cannot parse, into an error. Floors: older
     # mkdocstrings releases fail with today's pymdown-extensions (Highlight's new signature).
-    "mkdocs>=1.6.1",
-    "mkdocstrings[python]>=1.0.6",
-    "mkdocstrings-python>=2.0.9",
+    # Python 3.11.5 and later only: below it the newest releases that install (mkdocstrings
+    # 1.0.6, pymdown-extensions 12.3) fail together the same way; the docs build there.
+    "mkdocs>=1.6.1; python_full_version >= '3.11.5'",
+    "mkdocstrings[python]>=1.0.8; python_full_version >= '3.11.5'",
+    "mkdocstrings-python>=2.0.11; python_full_version >= '3.11.5'",
 ]
 
 # No "License ::" classifier: the license is the SPDX expression in `license`, and PEP 639

@@ -82,6 +82,8 @@ def test_every_docs_page_the_readme_links_exists() -> None:
 def test_the_reference_builds_with_no_warning(tmp_path: Path) -> None:
     """``make docs`` in-process: mkdocs in strict mode turns every warning into an error."""
     mkdocs = Path(sys.prefix) / "bin" / "mkdocs"
+    if not mkdocs.exists():
+        pytest.skip("the docs toolchain installs on Python 3.11.5 and later (.projenrc.py)")
     done = subprocess.run(
         [str(mkdocs), "build", "--strict", "--site-dir", str(tmp_path / "site")],
         cwd=ROOT,
