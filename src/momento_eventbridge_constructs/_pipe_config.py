@@ -24,7 +24,7 @@ from ._stream_record import check_record_paths
 from ._table import ATTRIBUTE_TYPE_CODES, TableFacts, read_table
 from ._ttl import TtlProps, TtlRule, check_ttl, seconds, show_duration
 from ._validation import Checker, implements
-from .api_destination import MomentoApiDestination
+from .api_destination import IMomentoApiDestination, check_destination
 from .enums import LogLevel, StartingPosition, StreamEvent
 from .errors import MomentoConstructError
 from .operation import MomentoOperation
@@ -80,7 +80,7 @@ class PipeConfig:
     """Everything a pipe is built from, validated."""
 
     settings: PipeSettings
-    destination: MomentoApiDestination
+    destination: IMomentoApiDestination
     operation: MomentoOperation
     cache_name: str
     topic_name: str | None
@@ -148,7 +148,7 @@ class PipeProps:
     table: dynamodb.ITable
     partition_key: dynamodb.Attribute | None
     sort_key: dynamodb.Attribute | None
-    destination: MomentoApiDestination
+    destination: IMomentoApiDestination
     cache_name: str
     topic_name: str | None
     key_attribute: str | None
@@ -175,9 +175,7 @@ class PipeProps:
 
 def validate(props: PipeProps, check: Checker) -> PipeConfig:
     """Check every prop; return the config the build steps use."""
-    check.instance(
-        "destination", props.destination, MomentoApiDestination, "a MomentoApiDestination"
-    )
+    check_destination(check, props.destination)
     operation = props.destination.operation
     _check_names(props, operation, check)
     events = check_event_names(check, props.event_names, operation)

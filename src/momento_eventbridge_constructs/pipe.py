@@ -17,7 +17,7 @@ from ._pipe_base import PipeBackedConstruct
 from ._pipe_config import DEFAULT_MAX_RETRY_ATTEMPTS, PipeConfig, PipeProps, validate
 from ._readers import READER_WARNING_ID
 from ._validation import Checker
-from .api_destination import MomentoApiDestination, invoke_statement
+from .api_destination import IMomentoApiDestination, invoke_statement
 from .enums import LogLevel, StartingPosition, StreamEvent
 from .operation import MomentoOperation
 from .payload import MomentoPayload
@@ -125,7 +125,7 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
         table: dynamodb.ITable,
         partition_key: dynamodb.Attribute | None = None,
         sort_key: dynamodb.Attribute | None = None,
-        destination: MomentoApiDestination,
+        destination: IMomentoApiDestination,
         cache_name: str,
         topic_name: str | None = None,
         key_attribute: str | None = None,
@@ -189,7 +189,7 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
     def _expose(self, config: PipeConfig) -> None:
         self.table: dynamodb.ITable = config.settings.table
         """The source table."""
-        self.destination: MomentoApiDestination = config.destination
+        self.destination: IMomentoApiDestination = config.destination
         """The API destination the pipe calls."""
         self.operation: MomentoOperation = config.operation
         """The Momento call the pipe makes."""
