@@ -20,7 +20,7 @@ from momento_eventbridge_constructs import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-# The public API contract (shared/design/api.md): exactly these names, no more.
+# The public API contract: exactly these names, no more.
 PUBLIC_API = frozenset(
     {
         "DynamoToMomentoPipe",

@@ -18,7 +18,7 @@ from ._key_schema import pipe_key
 from ._table import TableFacts
 from ._ttl import TtlProps, TtlRule, check_ttl, show_duration
 from ._validation import Checker
-from .api_destination import MomentoApiDestination
+from .api_destination import IMomentoApiDestination, check_destination
 from .enums import StreamEvent
 from .errors import MomentoConstructError
 from .operation import MomentoOperation
@@ -40,7 +40,7 @@ class PipeConfig:
     """Everything a pipe is built from, validated."""
 
     delivery: Delivery
-    destination: MomentoApiDestination
+    destination: IMomentoApiDestination
     operation: MomentoOperation
     cache_name: str
     topic_name: str | None
@@ -70,7 +70,7 @@ class PipeProps:
     table: dynamodb.ITable
     partition_key: dynamodb.Attribute | None
     sort_key: dynamodb.Attribute | None
-    destination: MomentoApiDestination
+    destination: IMomentoApiDestination
     cache_name: str
     topic_name: str | None
     key_attribute: str | None
@@ -85,9 +85,7 @@ class PipeProps:
 
 def validate(props: PipeProps, check: Checker) -> PipeConfig:
     """Check every prop; return the config the build steps use."""
-    check.instance(
-        "destination", props.destination, MomentoApiDestination, "a MomentoApiDestination"
-    )
+    check_destination(check, props.destination)
     operation = props.destination.operation
     _check_names(props, operation, check)
     events = check_event_names(check, props.event_names, operation)

@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-PIPES_PRINCIPAL = "pipes.amazonaws.com"
+from ._aws_names import PIPES_PRINCIPAL
 
 
 def pipe_statements(

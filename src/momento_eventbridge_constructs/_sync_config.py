@@ -14,7 +14,7 @@ from ._table import TableFacts
 from ._ttl import TtlProps, TtlRule, check_ttl
 from ._validation import Checker
 from .api_destination import check_endpoint
-from .connection import MomentoConnection
+from .connection import IMomentoConnection, check_connection
 from .errors import MomentoConstructError
 from .payload import KeyInfo, MomentoPayload
 
@@ -28,7 +28,7 @@ class SyncProps:
     table: dynamodb.ITable
     partition_key: dynamodb.Attribute | None
     sort_key: dynamodb.Attribute | None
-    connection: MomentoConnection
+    connection: IMomentoConnection
     endpoint: str
     cache_name: str
     topic_name: str | None
@@ -47,7 +47,7 @@ class SyncConfig:
     """Everything a sync is built from, validated."""
 
     delivery: Delivery
-    connection: MomentoConnection
+    connection: IMomentoConnection
     endpoint: str
     cache_name: str
     topic_name: str | None
@@ -61,7 +61,7 @@ class SyncConfig:
 
 def validate_sync(props: SyncProps, check: Checker) -> SyncConfig:
     """Check every prop; return the config the build steps use."""
-    check.instance("connection", props.connection, MomentoConnection, "a MomentoConnection")
+    check_connection(check, props.connection)
     check_endpoint(check, props.endpoint)
     check.url_safe_name("cache_name", props.cache_name, "cache")
     if props.topic_name is not None:

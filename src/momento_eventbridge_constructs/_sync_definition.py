@@ -19,11 +19,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._aws_names import HTTP_INVOKE, SQS_SEND_MESSAGE
 from ._ttl import TtlRule
 from .payload import KeyInfo
 
-HTTP_INVOKE = "arn:aws:states:::http:invoke"
-SQS_SEND_MESSAGE = "arn:aws:states:::sqs:sendMessage"
 # Momento answers 429 above its limits and 5xx on its own faults; a timeout or a broken
 # connection is transient too. Other 4xx (bad key, missing cache) will not heal by retrying.
 RETRYABLE_ERRORS = [

@@ -108,17 +108,9 @@ class Checker:
         """Wrap an already formatted value (e.g. ``Duration.hours(25)``) for :meth:`fail`."""
         return _Shown(text)
 
-    def require(self, prop: str, value: object) -> None:
-        if value is None:
-            self.fail(prop, value, "is required")
-
     def instance(self, prop: str, value: object, kind: type, kind_name: str) -> None:
         if not isinstance(value, kind):
             self.fail(prop, value, f"must be {kind_name}")
-
-    def optional_text(self, prop: str, value: object) -> None:
-        if value is not None and not isinstance(value, str):
-            self.fail(prop, value, "must be a string")
 
     def url_safe_name(self, prop: str, value: object, what: str) -> None:
         """Cache and topic names: non-empty, at most 255 URL-unreserved characters."""

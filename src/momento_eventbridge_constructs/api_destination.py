@@ -2,21 +2,52 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from constructs import Construct
+from constructs import Construct, Node
 
 from ._arns import check_events_arn, policy_forms, without_id
-from ._validation import Checker, l1_of
-from .connection import MomentoConnection
+from ._validation import Checker, implements, l1_of
+from .connection import IMomentoConnection, check_connection
 from .endpoint import MomentoEndpoint
 from .errors import MomentoConstructError
 from .operation import MomentoOperation
 
-__all__ = ["MomentoApiDestination"]
+__all__ = ["IMomentoApiDestination", "MomentoApiDestination"]
 
 # Default quota of InvocationRateLimitPerSecond per API destination; raisable with AWS.
 _MAX_RATE_LIMIT = 10_000
+
+
+class IMomentoApiDestination(Protocol):
+    """What a pipe needs of an API destination: a :class:`MomentoApiDestination`, or one from
+    :meth:`MomentoApiDestination.from_api_destination_attributes`."""
+
+    @property
+    def node(self) -> Node:
+        """The construct tree node."""
+        ...
+
+    @property
+    def operation(self) -> MomentoOperation:
+        """The Momento call this destination makes."""
+        ...
+
+    @property
+    def api_destination_arn(self) -> str:
+        """The ARN of the API destination."""
+        ...
+
+    @property
+    def api_destination_arn_for_policy(self) -> str:
+        """The ARN to grant ``events:InvokeApiDestination`` on (without the trailing ID)."""
+        ...
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` call this destination."""
+        ...
 
 
 class MomentoApiDestination(Construct):
@@ -41,7 +72,7 @@ class MomentoApiDestination(Construct):
         scope: Construct,
         id: str,
         *,
-        connection: MomentoConnection,
+        connection: IMomentoConnection,
         endpoint: str,
         operation: MomentoOperation,
         rate_limit_per_second: int | None = None,
@@ -63,7 +94,7 @@ class MomentoApiDestination(Construct):
             description: the destination's description. Default: names the Momento call.
         """
         check = Checker(f"MomentoApiDestination {id!r}")
-        check.instance("connection", connection, MomentoConnection, "a MomentoConnection")
+        check_connection(check, connection)
         check.instance("operation", operation, MomentoOperation, "a MomentoOperation")
         check_endpoint(check, endpoint)
         if rate_limit_per_second is not None:
@@ -72,12 +103,12 @@ class MomentoApiDestination(Construct):
         check.description("description", description)
         super().__init__(scope, id)
 
-        self.connection: MomentoConnection | None = connection
-        """The connection the destination authenticates with (None when imported without it)."""
+        self.connection: IMomentoConnection = connection
+        """The connection the destination authenticates with."""
         self.operation: MomentoOperation = operation
         """The Momento call this destination makes."""
-        self.endpoint: str | None = endpoint
-        """The Momento HTTP API base URL or token (None when imported without it)."""
+        self.endpoint: str = endpoint
+        """The Momento HTTP API base URL or token."""
         api_destination = events.ApiDestination(
             self,
             "ApiDestination",
@@ -89,26 +120,25 @@ class MomentoApiDestination(Construct):
             description=description
             or f"Momento HTTP API: {operation.http_method} {operation.path}",
         )
-        self.api_destination: events.IApiDestination | None = api_destination
-        """The EventBridge API destination (None when imported without its connection)."""
+        self.api_destination: events.ApiDestination = api_destination
+        """The EventBridge API destination."""
         self.node.default_child = l1_of(api_destination)
         self._arn = api_destination.api_destination_arn
         arn_for_policy = api_destination.api_destination_arn_for_policy
-        # Optional only on imported destinations; this one is created here.
+        # Optional in aws-cdk-lib for imported destinations only; this one is created here.
         assert arn_for_policy is not None
         self._arn_for_policy = arn_for_policy
 
-    @classmethod
+    @staticmethod
     def from_api_destination_attributes(
-        cls,
         scope: Construct,
         id: str,
         *,
         api_destination_arn: str,
         operation: MomentoOperation,
         endpoint: str | None = None,
-        connection: MomentoConnection | None = None,
-    ) -> MomentoApiDestination:
+        connection: IMomentoConnection | None = None,
+    ) -> IMomentoApiDestination:
         """An API destination defined elsewhere (another stack or app), usable as
         ``destination=``.
 
@@ -127,24 +157,15 @@ class MomentoApiDestination(Construct):
         if endpoint is not None:
             check_endpoint(check, endpoint)
         if connection is not None:
-            check.instance("connection", connection, MomentoConnection, "a MomentoConnection")
-        imported = cls.__new__(cls)
-        Construct.__init__(imported, scope, id)
-        imported.connection = connection
-        imported.operation = operation
-        imported.endpoint = endpoint
-        imported._arn = api_destination_arn
-        imported._arn_for_policy = without_id(api_destination_arn)
-        imported.api_destination = None
-        if connection is not None:
-            imported.api_destination = events.ApiDestination.from_api_destination_attributes(
-                imported,
-                "ApiDestination",
-                api_destination_arn=api_destination_arn,
-                connection=connection.connection,
-                api_destination_arn_for_policy=imported._arn_for_policy,
-            )
-        return imported
+            check_connection(check, connection)
+        return _ImportedMomentoApiDestination(
+            scope,
+            id,
+            api_destination_arn=api_destination_arn,
+            operation=operation,
+            endpoint=endpoint,
+            connection=connection,
+        )
 
     @property
     def api_destination_arn(self) -> str:
@@ -159,14 +180,85 @@ class MomentoApiDestination(Construct):
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` call this destination: ``events:InvokeApiDestination`` on
         ``ArnForPolicy`` and on the full ARN (see :func:`invoke_statement`)."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["events:InvokeApiDestination"],
-            resource_arns=policy_forms(self._arn, self._arn_for_policy),
+        return grant_invoke(self, grantee)
+
+
+class _ImportedMomentoApiDestination(Construct):
+    """An API destination defined elsewhere, known by its ARN and the call it makes."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        api_destination_arn: str,
+        operation: MomentoOperation,
+        endpoint: str | None,
+        connection: IMomentoConnection | None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.operation: MomentoOperation = operation
+        """The Momento call this destination makes."""
+        self.endpoint: str | None = endpoint
+        """Its Momento HTTP API base URL or token, when given."""
+        self.connection: IMomentoConnection | None = connection
+        """Its connection, when given."""
+        self._arn = api_destination_arn
+        self._arn_for_policy = without_id(api_destination_arn)
+        self.api_destination: events.IApiDestination | None = None
+        """The imported EventBridge API destination: only when its connection is given, as
+        aws-cdk-lib needs one to import it."""
+        if connection is not None:
+            self.api_destination = events.ApiDestination.from_api_destination_attributes(
+                self,
+                "ApiDestination",
+                api_destination_arn=api_destination_arn,
+                connection=connection.connection,
+                api_destination_arn_for_policy=self._arn_for_policy,
+            )
+
+    @property
+    def api_destination_arn(self) -> str:
+        """The ARN of the API destination."""
+        return self._arn
+
+    @property
+    def api_destination_arn_for_policy(self) -> str:
+        """The ARN to grant ``events:InvokeApiDestination`` on (without the trailing ID)."""
+        return self._arn_for_policy
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` call this destination (see :func:`invoke_statement`)."""
+        return grant_invoke(self, grantee)
+
+
+def grant_invoke(destination: IMomentoApiDestination, grantee: iam.IGrantable) -> iam.Grant:
+    """``events:InvokeApiDestination`` for ``grantee`` on ``destination`` in both exact forms."""
+    return iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["events:InvokeApiDestination"],
+        resource_arns=policy_forms(
+            destination.api_destination_arn, destination.api_destination_arn_for_policy
+        ),
+    )
+
+
+def check_destination(check: Checker, destination: object) -> None:
+    """``destination`` is an :class:`IMomentoApiDestination`: checked by its members, so an
+    imported destination passes."""
+    if not all(
+        implements(destination, member)
+        for member in ("operation", "api_destination_arn", "api_destination_arn_for_policy")
+    ) or not isinstance(getattr(destination, "operation", None), MomentoOperation):
+        check.fail(
+            "destination",
+            destination,
+            "must be a MomentoApiDestination "
+            "(or one from MomentoApiDestination.from_api_destination_attributes)",
         )
 
 
-def invoke_statement(destination: MomentoApiDestination, sid: str) -> iam.PolicyStatement:
+def invoke_statement(destination: IMomentoApiDestination, sid: str) -> iam.PolicyStatement:
     """``events:InvokeApiDestination`` on ``destination`` in both exact forms: ``ArnForPolicy``
     (the Service Authorization Reference's ``api-destination/<name>``) and the full ARN with its
     ID (how a pipe names its target). Which one EventBridge authorizes the call with is not

@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from aws_cdk import aws_events as events
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct
+from constructs import Construct, Node
 
 from ._arns import check_events_arn, name_of
 from ._secret_reference import api_key_reference
 from ._validation import Checker, implements, is_token, l1_of
 
-__all__ = ["MomentoConnection"]
+__all__ = ["IMomentoConnection", "MomentoConnection"]
 
 AUTHORIZATION_HEADER = "Authorization"
+
+
+class IMomentoConnection(Protocol):
+    """What a Momento API destination or sync needs of a connection: a
+    :class:`MomentoConnection`, or one from :meth:`MomentoConnection.from_connection_attributes`."""
+
+    @property
+    def node(self) -> Node:
+        """The construct tree node."""
+        ...
+
+    @property
+    def connection(self) -> events.IConnection:
+        """The EventBridge connection."""
+        ...
+
+    @property
+    def connection_arn(self) -> str:
+        """The ARN of the connection."""
+        ...
+
+    @property
+    def connection_secret_arn(self) -> str:
+        """The ARN of EventBridge's own copy of the key (``events!connection/...``)."""
+        ...
 
 
 class MomentoConnection(Construct):
@@ -84,8 +111,8 @@ class MomentoConnection(Construct):
         super().__init__(scope, id)
 
         key = api_key_reference(self, api_key_secret, api_key_secret_field, check)
-        self.api_key_secret: secretsmanager.ISecret | None = api_key_secret
-        """The secret the key is read from (None for an imported connection)."""
+        self.api_key_secret: secretsmanager.ISecret = api_key_secret
+        """The secret the key is read from."""
         self.connection: events.IConnection = events.Connection(
             self,
             "Connection",
@@ -97,10 +124,10 @@ class MomentoConnection(Construct):
         """The EventBridge connection."""
         self.node.default_child = l1_of(self.connection)
 
-    @classmethod
+    @staticmethod
     def from_connection_attributes(
-        cls, scope: Construct, id: str, *, connection_arn: str, connection_secret_arn: str
-    ) -> MomentoConnection:
+        scope: Construct, id: str, *, connection_arn: str, connection_secret_arn: str
+    ) -> IMomentoConnection:
         """A connection defined elsewhere (another stack or app), usable as ``connection=``.
 
         Args:
@@ -116,17 +143,9 @@ class MomentoConnection(Construct):
                 connection_secret_arn,
                 "must be the ARN of the connection's Secrets Manager secret",
             )
-        imported = cls.__new__(cls)
-        Construct.__init__(imported, scope, id)
-        imported.api_key_secret = None
-        imported.connection = events.Connection.from_connection_attributes(
-            imported,
-            "Connection",
-            connection_arn=connection_arn,
-            connection_name=name_of(connection_arn),
-            connection_secret_arn=connection_secret_arn,
+        return _ImportedMomentoConnection(
+            scope, id, connection_arn=connection_arn, connection_secret_arn=connection_secret_arn
         )
-        return imported
 
     @property
     def connection_arn(self) -> str:
@@ -137,3 +156,49 @@ class MomentoConnection(Construct):
     def connection_secret_arn(self) -> str:
         """The ARN of EventBridge's own copy of the key (``events!connection/...``)."""
         return self.connection.connection_secret_arn
+
+
+class _ImportedMomentoConnection(Construct):
+    """A connection defined elsewhere, known by its ARNs (no secret of this app holds its key)."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, connection_arn: str, connection_secret_arn: str
+    ) -> None:
+        super().__init__(scope, id)
+        self.connection: events.IConnection = events.Connection.from_connection_attributes(
+            self,
+            "Connection",
+            connection_arn=connection_arn,
+            connection_name=name_of(connection_arn),
+            connection_secret_arn=connection_secret_arn,
+        )
+        """The imported EventBridge connection."""
+
+    @property
+    def connection_arn(self) -> str:
+        """The ARN of the connection."""
+        return self.connection.connection_arn
+
+    @property
+    def connection_secret_arn(self) -> str:
+        """The ARN of EventBridge's own copy of the key (``events!connection/...``)."""
+        return self.connection.connection_secret_arn
+
+
+def check_connection(check: Checker, connection: object) -> None:
+    """``connection`` is an :class:`IMomentoConnection`: it carries an EventBridge connection.
+
+    Checked by its members, not its class, so an imported connection passes; a bare
+    ``aws_events.Connection`` (no ``connection`` member) does not."""
+    inner = getattr(connection, "connection", None)
+    if not (
+        implements(inner, "connection_arn")
+        and implements(connection, "connection_arn")
+        and implements(connection, "connection_secret_arn")
+    ):
+        check.fail(
+            "connection",
+            connection,
+            "must be a MomentoConnection "
+            "(or one from MomentoConnection.from_connection_attributes)",
+        )

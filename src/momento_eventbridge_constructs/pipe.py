@@ -15,7 +15,7 @@ from ._pipe_base import PipeBackedConstruct
 from ._pipe_config import PipeConfig, PipeProps, validate
 from ._readers import READER_WARNING_ID
 from ._validation import Checker
-from .api_destination import MomentoApiDestination, invoke_statement
+from .api_destination import IMomentoApiDestination, invoke_statement
 from .enums import StreamEvent
 from .operation import MomentoOperation
 from .payload import MomentoPayload
@@ -132,7 +132,7 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
         table: dynamodb.ITable,
         partition_key: dynamodb.Attribute | None = None,
         sort_key: dynamodb.Attribute | None = None,
-        destination: MomentoApiDestination,
+        destination: IMomentoApiDestination,
         cache_name: str,
         topic_name: str | None = None,
         key_attribute: str | None = None,
@@ -153,7 +153,7 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
         self._finish(config.delivery, [])
 
     def _expose(self, config: PipeConfig) -> None:
-        self.destination: MomentoApiDestination = config.destination
+        self.destination: IMomentoApiDestination = config.destination
         """The API destination the pipe calls."""
         self.operation: MomentoOperation = config.operation
         """The Momento call the pipe makes."""

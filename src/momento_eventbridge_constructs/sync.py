@@ -19,7 +19,7 @@ from ._sync_config import SyncConfig, SyncProps, validate_sync
 from ._sync_definition import SyncDefinition
 from ._sync_role import create_state_machine_role, invoke_http_statements, state_machine_statements
 from ._validation import Checker
-from .connection import MomentoConnection
+from .connection import IMomentoConnection
 from .enums import LogLevel
 from .payload import MomentoPayload
 
@@ -111,7 +111,7 @@ class DynamoToMomentoSync(PipeBackedConstruct):
         table: dynamodb.ITable,
         partition_key: dynamodb.Attribute | None = None,
         sort_key: dynamodb.Attribute | None = None,
-        connection: MomentoConnection,
+        connection: IMomentoConnection,
         endpoint: str,
         cache_name: str,
         topic_name: str | None = None,

@@ -55,7 +55,7 @@ def test_declared_secret_and_endpoint_parameter(variant_assembly: Path, put_weat
         put_weather(lp.dynamodb, lp.table_name("WeatherStack/WeatherTable"), "Oslo", 5)
         lp.drain(timeout=10)
         secret_arn = lp.stack.logical_id("WeatherStack/ApiKeySecret")
-        value = lp.aws.secretsmanager().get_secret_value(SecretId=lp._attributes[secret_arn]["Ref"])
+        value = lp.aws.secretsmanager().get_secret_value(SecretId=lp.physical_ids[secret_arn])
         document = json.loads(value["SecretString"])
         assert document["user"] == "momento"  # the SecretStringTemplate is kept
         assert lp.momento_server is not None

@@ -100,9 +100,8 @@ def test_placeholders_inside_quotes_and_free_text_are_raw() -> None:
 
 
 def test_objects_inside_strings_and_free_text_lose_their_quotes() -> None:
-    # Same page: the quotes within a JSON payload are removed. Its "Common issues" example, as
-    # the project's notes give it (shared/reference/pipes.md): "Body is <$.body>" becomes
-    # "Body is {key: value}".
+    # Same page: the quotes within a JSON payload are removed, so "Body is <$.body>" becomes
+    # "Body is {key: value}" (this exact example is unverified against the page's text).
     assert render('"Body is <$.body>"', SQS_LIKE) == '"Body is {key: value}"'
     assert render('{"msg": "Body is <$.body>"}', SQS_LIKE) == '{"msg": "Body is {key: value}"}'
     assert render("Body is <$.body>", SQS_LIKE) == "Body is {key: value}"

@@ -14,6 +14,7 @@ import pytest
 from momento_eventbridge_constructs.ops import BackfillOptions, run_backfill
 from momento_eventbridge_constructs.ops.pacing import Backoff
 
+from ._weather import WEATHER_BODIES, WEATHER_CACHE, WEATHER_TTLS, weather_items
 from .conftest import BULK_STACK, CACHE, PIPES_STACK, SYNC_CACHE, SYNC_STACK
 
 pytestmark = pytest.mark.slow
@@ -108,6 +109,23 @@ def test_2000_items_are_written_exactly_as_the_pipe_writes_them(
     output = capsys.readouterr()
     assert "complete" in output.out and "written: 2000" in output.out
     assert f"backfill {table}: 2000 read, 2000 written" in output.err
+
+
+@pytest.mark.parametrize("stack", ["WeatherStack", "WeatherSyncStack"])
+def test_weather_items_are_backfilled_with_the_bodies_keys_and_ttls_written_out(
+    deploy: Any, stack: str
+) -> None:
+    deployed = deploy(stack, autostart_pipes=False)
+    table = deployed.table("WeatherTable")
+    _write(deployed.lp, table, weather_items())
+
+    assert deployed.cli("backfill", "--table-name", table, "--max-rate", "5000") == 0
+
+    written = _puts(deployed.server.requests, WEATHER_CACHE)
+    assert written == {
+        key: (body, WEATHER_TTLS[key]) for key, body in WEATHER_BODIES[stack].items()
+    }
+    assert {r.method for r in deployed.server.requests} == {"PUT"}  # nothing announced
 
 
 def test_an_interrupted_backfill_resumes_after_its_last_finished_pages(

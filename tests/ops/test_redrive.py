@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from momento_eventbridge_constructs.ops import RedriveOptions, run_redrive
 
+from ._weather import WEATHER_BODIES, WEATHER_CACHE, WEATHER_TTLS, weather_items
 from .conftest import CACHE, PIPES_STACK, SYNC_CACHE, SYNC_STACK
 
 pytestmark = pytest.mark.slow
@@ -131,6 +132,35 @@ def test_sync_dead_letters_leave_the_cache_equal_to_the_table_and_the_queue_empt
     )
     assert deployed.queue_depth() == 0
     assert not [r for r in deployed.server.requests if r.method == "POST" and r.status != 204]
+
+
+@pytest.mark.parametrize("stack", ["WeatherStack", "WeatherSyncStack"])
+def test_weather_dead_letters_are_redriven_with_the_bodies_keys_and_ttls_written_out(
+    deploy: Any, stack: str
+) -> None:
+    deployed = deploy(stack)
+    table = deployed.table("WeatherTable")
+    deployed.server.inject_failures(500, 10_000, method="PUT")  # every set fails
+    for item in weather_items():
+        deployed.lp.dynamodb.put_item(TableName=table, Item=item)
+    deployed.lp.drain(timeout=60)
+    assert deployed.lp.dead_letters()
+    deployed.server.clear_failures()
+    before = len(deployed.server.requests)
+
+    report = run_redrive(
+        deployed.context(), RedriveOptions(receive_wait_seconds=0), _Sink(), _Sink()
+    )
+
+    assert report.exit_status == 0 and not report.left
+    written = {
+        request.query["key"][0]: (request.body, request.query["ttl_seconds"][0])
+        for request in deployed.server.requests[before:]
+        if request.method == "PUT" and request.path == WEATHER_CACHE and request.status == 204
+    }
+    expected = {key: (body, WEATHER_TTLS[key]) for key, body in WEATHER_BODIES[stack].items()}
+    assert written == expected
+    assert deployed.queue_depth() == 0
 
 
 def test_records_expired_from_the_stream_stay_in_the_queue_with_the_reason(

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .._aws_names import HTTP_INVOKE, SQS_SEND_MESSAGE
 from ._sfn_errors import HTTP_SOCKET, RUNTIME, TASK_FAILED, TIMEOUT, StatesError
 from ._sfn_http import (
     HTTP_TIMEOUT_SECONDS,
@@ -31,8 +32,6 @@ from ._sfn_http import (
 )
 
 __all__ = [
-    "HTTP_INVOKE",
-    "SQS_SEND_MESSAGE",
     "SUPPORTED_RESOURCES",
     "Authorize",
     "HttpTransport",
@@ -42,8 +41,6 @@ __all__ = [
     "run_task",
 ]
 
-HTTP_INVOKE = "arn:aws:states:::http:invoke"
-SQS_SEND_MESSAGE = "arn:aws:states:::sqs:sendMessage"
 SUPPORTED_RESOURCES = (HTTP_INVOKE, SQS_SEND_MESSAGE)
 
 HttpTransport = Callable[[HttpRequest], HttpResponse]

@@ -1,8 +1,9 @@
 """A local stand-in for the Momento HTTP API (cache set/get/delete, topic publish/subscribe).
 
 Only the standard library is used. The server binds to ``127.0.0.1`` on a free port, keeps
-everything in memory and implements the documented behaviour (see
-``shared/reference/momento-http-api.md``): API-key authentication through the
+everything in memory and implements the documented behaviour
+(https://docs.momentohq.com/cache/develop/api-reference/http-api and
+https://docs.momentohq.com/topics/api-reference/http-api): API-key authentication through the
 ``Authorization`` header or the ``token`` query parameter (both at once is a 400), caches that
 must exist (404 ``Cache Not Found``), TTLs up to 24 hours with expiry on an injectable clock,
 items up to 5 MB including the key, topic messages up to 4 KB, and long-poll subscriptions

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable, Mapping
 
+from .._aws_names import CDK_PARAMETERS
 from .assembly import AssemblyError, StackTemplate
 
 __all__ = [
@@ -29,8 +30,6 @@ __all__ = [
 ]
 
 FLAG = "--parameters"
-# Parameters CDK adds to every template; their value comes from SSM once deployed.
-_CDK_PARAMETERS = frozenset({"BootstrapVersion"})
 
 
 def add_parameters_option(command: argparse.ArgumentParser, *, deployed: bool = False) -> None:
@@ -80,7 +79,7 @@ def parse_parameters(entries: Iterable[str], stack: StackTemplate) -> dict[str, 
         if stack_name is not None and stack_name not in _names_of(stack):
             continue  # meant for another stack of the app, as with cdk deploy
         if name not in declared:
-            listed = ", ".join(sorted(set(declared) - _CDK_PARAMETERS)) or "none"
+            listed = ", ".join(sorted(set(declared) - CDK_PARAMETERS)) or "none"
             raise AssemblyError(
                 f"{FLAG} {entry!r}: stack {stack.artifact_id} has no parameter {name} "
                 f"(its parameters: {listed})"

@@ -7,9 +7,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from .._aws_names import TABLE_TYPES
 from .assembly import AssemblyError, Resolver
 from .patterns import CompiledPattern, compile_pattern
-from .resources import TABLE_TYPES, StackResources
+from .resources import StackResources
 from .secret_store import LocalSecrets
 from .specs import Destination, PipeSpec, StateMachineSpec
 

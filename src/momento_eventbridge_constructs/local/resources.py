@@ -15,12 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._aws_names import TABLE_TYPES
 from .assembly import AssemblyError, Resolver, StackTemplate
 from .aws import LocalAws
 
-__all__ = ["TABLE_TYPES", "StackResources"]
-
-TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+__all__ = ["StackResources"]
 
 
 class StackResources:

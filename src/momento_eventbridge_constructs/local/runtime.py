@@ -21,6 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .._aws_names import PIPES_PRINCIPAL
 from .assembly import StackTemplate, load_stack, synthesize
 from .authorizer import AccessDenied, Authorizer, RoleGuard
 from .aws import LocalAws
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 __all__ = ["DeliveryEvent", "Destination", "LocalPipeline", "PipeSpec"]
 
 _LOG = logging.getLogger("momento_eventbridge_constructs.local")
-PIPES_PRINCIPAL = "pipes.amazonaws.com"
 # What a pipe reads a DynamoDB stream with (eb-pipes-permissions.html; ListStreams is not
 # called locally: the pipe is given its stream).
 STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords")
@@ -310,9 +310,9 @@ class LocalPipeline:
         return self._momento.endpoint
 
     @property
-    def _attributes(self) -> Mapping[str, Mapping[str, str]]:
-        """The local attributes of the stack's resources, by logical ID."""
-        return self._resources.attributes
+    def physical_ids(self) -> Mapping[str, str]:
+        """What ``Ref`` returns locally for each resource of the stack, by logical ID."""
+        return {lid: attributes["Ref"] for lid, attributes in self._resources.attributes.items()}
 
     def table_name(self, logical_id_or_path: str) -> str:
         """The local name of a table, by logical ID or construct path."""

@@ -27,8 +27,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from .._aws_names import HTTP_INVOKE, SQS_SEND_MESSAGE
 from ._sfn_errors import PERMISSIONS
-from ._sfn_tasks import HTTP_INVOKE, SQS_SEND_MESSAGE
 from .authorizer import AccessDenied, RoleGuard, both_forms
 from .aws import LocalAws
 from .specs import PipeSpec, StateMachineSpec

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from .._aws_names import HTTP_INVOKE, SQS_SEND_MESSAGE
 from ._sfn_definition import Definition, StateSpec, parse_definition
 from ._sfn_errors import (
     DATA_LIMIT_EXCEEDED,
@@ -65,8 +66,6 @@ from ._sfn_expressions import evaluate_template
 from ._sfn_http import HttpRequest, HttpResponse, urllib_transport
 from ._sfn_retry import NO_VALUE, Catcher, find_handler
 from ._sfn_tasks import (
-    HTTP_INVOKE,
-    SQS_SEND_MESSAGE,
     Authorize,
     HttpTransport,
     SendMessage,

@@ -1,8 +1,7 @@
 """EventBridge Pipes input templates and HTTP parameters, rendered locally.
 
 Rules implemented, from
-https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-input-transformation.html
-(see also ``shared/reference/pipes.md``):
+https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-input-transformation.html:
 
 * ``<$.path>`` placeholders read the record; ``<aws.pipes.*>`` placeholders are the reserved
   variables, ``<aws.pipes.enrichment-arn>`` included.
@@ -14,8 +13,9 @@ https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-input-transfor
 * A placeholder inside a JSON string literal, or anywhere in a free-text template, is inserted
   unescaped: strings as they are, numbers/booleans/null as JSON, and an object or array
   *quote-stripped* (below). The page tells not to "put quotes around variables that refer to
-  JSON objects or arrays"; its "Common issues" example, as the reference notes give it, is
-  ``"Body is <$.body>"`` -> ``"Body is {key: value}"``.
+  JSON objects or arrays"; the quote-stripped form,
+  ``"Body is <$.body>"`` -> ``"Body is {key: value}"``, is how this module reads that advice
+  (the exact example is unverified against the page's current text).
 * A whole template that is one placeholder renders a string, number, boolean or null as JSON
   (``<$.eventName>`` -> ``"INSERT"``), and an object or array quote-stripped. The page
   ("Implicit body data parsing"): with the body path alone, ``{"key": "value"}`` "will become

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import unquote, urlsplit
 
+from .._aws_names import TABLE_TYPES
 from ..cli.status import CommandError
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ DEMO_CITIES = (
     ("Rio de Janeiro", 91, 75, 60),
 )
 DEMO_TTL_SECONDS = 120
-_TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
 NEEDS = (
     "the demo needs the weather example: a table keyed by Location (string) with a stream, "
     "and a pipe from that stream that puts items into a Momento cache (PUT /cache/*, "
@@ -87,7 +87,7 @@ def check_weather_stack(stack: StackTemplate) -> str:
 
     Reads the template only, so a wrong stack is refused before anything starts.
     """
-    tables = dict(stack.resources_of_type(*_TABLE_TYPES))
+    tables = dict(stack.resources_of_type(*TABLE_TYPES))
     for table_id, table in tables.items():
         streamed = bool((table.get("Properties") or {}).get("StreamSpecification"))
         if _key(table) == f"{KEY_ATTRIBUTE}: S" and streamed and _put_pipes(stack, table_id):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from .._aws_names import HTTP_INVOKE, TABLE_TYPES
 from ..local.assembly import AssemblyError, Resolver, StackTemplate, load_stack
 
 __all__ = [
@@ -30,8 +31,6 @@ __all__ = [
 ]
 
 UNRESOLVED = "unresolved:"
-TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
-HTTP_INVOKE = "arn:aws:states:::http:invoke"
 
 
 class _Attributes(Mapping[str, str]):

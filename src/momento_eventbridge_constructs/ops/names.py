@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from .._aws_names import CDK_PARAMETERS
 from ..cli.status import CommandError
 from ..local.assembly import StackTemplate
 from .aws import AwsAccess
@@ -19,8 +20,6 @@ from .definitions import StackDefinitions
 __all__ = ["StackNames", "given_names", "template_parameters"]
 
 _LOG = logging.getLogger("momento_eventbridge_constructs.ops")
-# Parameters CDK adds to every template; their deployed value never matters here.
-_CDK_PARAMETERS = frozenset({"BootstrapVersion"})
 
 
 def _logical_id(stack: StackTemplate, id_or_path: str, flag: str) -> str:
@@ -71,7 +70,7 @@ def template_parameters(
     """The values of the template's parameters: ``given`` (``--parameters``), then the
     deployed ones (``DescribeStacks``, asked only for parameters not given; none when the
     stack cannot be read: their defaults apply then)."""
-    declared = set(stack.template.get("Parameters") or {}) - _CDK_PARAMETERS
+    declared = set(stack.template.get("Parameters") or {}) - CDK_PARAMETERS
     wanted = declared - set(given)
     deployed = _deployed_parameters(aws, stack.stack_name, wanted) if wanted else {}
     return {**deployed, **given}

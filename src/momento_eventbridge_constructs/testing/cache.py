@@ -75,10 +75,9 @@ class _CacheCheck:
         self._lp = lp
         self.table_id = lp.stack.logical_id(_table_path(table))
         self.table_name = lp.table_name(self.table_id)
-        refs = {lid: attributes["Ref"] for lid, attributes in lp._attributes.items()}
         definitions = read_definitions(
             lp.stack,
-            refs=refs,
+            refs=lp.physical_ids,
             parameters=lp.parameters,
             account=lp.aws.account_id,
             region=lp.aws.region,
