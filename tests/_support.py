@@ -160,3 +160,17 @@ class World:
 
     def table_with(self, **props: Any) -> dynamodb.Table:
         return weather_table(self.stack, next(self.ids), **props)
+
+
+class TextSink:
+    """A text stream that keeps what is written (not a terminal): ``.text``."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass

@@ -23,7 +23,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from momento_eventbridge_constructs import DynamoToMomentoSync, MomentoOperation, MomentoPayload
 from momento_eventbridge_constructs.local import LocalPipeline
 
-from .._support import ENDPOINT, ENV, ROOT, destinations
+from .._support import ENDPOINT, ENV, ROOT, TextSink, destinations
 from ._momento import cached
 
 pytestmark = pytest.mark.slow
@@ -361,9 +361,9 @@ def test_a_300_kb_item_is_dead_lettered_the_shard_moves_on_and_redrive_caches_it
     context = OpsContext.open(assembly, STACK, resources=names)
     queue = lp.pipe(_pipe_name(lp, view)).dead_letter_url
     assert queue is not None
-    out = _Sink()
+    out = TextSink()
     report = run_redrive(
-        context, RedriveOptions(queue_urls=(queue,), receive_wait_seconds=0), out, _Sink()
+        context, RedriveOptions(queue_urls=(queue,), receive_wait_seconds=0), out, TextSink()
     )
 
     assert report.exit_status == 0 and not report.left, out.text
@@ -376,18 +376,6 @@ def test_a_300_kb_item_is_dead_lettered_the_shard_moves_on_and_redrive_caches_it
 
     # backfill renders it the same way.
     lp.momento.delete(_cache(view), "big")
-    backfill = run_backfill(context, BackfillOptions(table=path), _Sink(), _Sink())
+    backfill = run_backfill(context, BackfillOptions(table=path), TextSink(), TextSink())
     assert backfill.status == "complete" and backfill.exit_status == 0
     assert cached(lp, "big", _cache(view)) == {"item": big}
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.text = ""
-
-    def write(self, text: str) -> int:
-        self.text += text
-        return len(text)
-
-    def flush(self) -> None:
-        pass

@@ -14,6 +14,7 @@ import pytest
 from momento_eventbridge_constructs.ops import BackfillOptions, run_backfill
 from momento_eventbridge_constructs.ops.pacing import Backoff
 
+from .._support import TextSink
 from ._weather import WEATHER_BODIES, WEATHER_CACHE, WEATHER_TTLS, weather_items
 from .conftest import BULK_STACK, CACHE, PIPES_STACK, SYNC_CACHE, SYNC_STACK
 
@@ -145,7 +146,7 @@ def test_an_interrupted_backfill_resumes_after_its_last_finished_pages(
 
     watcher = threading.Thread(target=interrupt)
     watcher.start()
-    first = run_backfill(deployed.context(), options, _Sink(), _Sink(), stop)
+    first = run_backfill(deployed.context(), options, TextSink(), TextSink(), stop)
     watcher.join()
     first_keys = set(_puts(deployed.server.requests, "/cache/items"))
     assert (first.status, first.exit_status) == ("interrupted", 1)
@@ -153,7 +154,7 @@ def test_an_interrupted_backfill_resumes_after_its_last_finished_pages(
     assert state.exists()
 
     before = len(deployed.server.requests)
-    second = run_backfill(deployed.context(), options, _Sink(), _Sink())
+    second = run_backfill(deployed.context(), options, TextSink(), TextSink())
     second_keys = set(_puts(deployed.server.requests[before:], "/cache/items"))
     assert (second.status, second.exit_status) == ("complete", 0)
     # The finished pages were not read again; everything else was written.
@@ -161,8 +162,8 @@ def test_an_interrupted_backfill_resumes_after_its_last_finished_pages(
     assert first_keys | second_keys == {item["id"]["S"] for item in _bulk_items(1000)}
     assert len(deployed.server.items("items")) == 1000
 
-    out = _Sink()
-    run_backfill(deployed.context(), options, out, _Sink())
+    out = TextSink()
+    run_backfill(deployed.context(), options, out, TextSink())
     assert "every segment is done" in out.text
 
 
@@ -174,7 +175,7 @@ def test_momento_down_then_back(deploy: Any, tmp_path: Path) -> None:
     # A short outage: the retries ride it out.
     deployed.server.inject_failures(503, 40, method="PUT")
     report = run_backfill(
-        deployed.context(), BackfillOptions(max_rate=5000, backoff=FAST), _Sink(), _Sink()
+        deployed.context(), BackfillOptions(max_rate=5000, backoff=FAST), TextSink(), TextSink()
     )
     assert (report.status, report.tally["written"], report.tally["retries"]) == (
         "complete",
@@ -189,12 +190,12 @@ def test_momento_down_then_back(deploy: Any, tmp_path: Path) -> None:
     options = BackfillOptions(
         max_rate=5000, page_size=20, state_file=state, backoff=Backoff(0.01, 0.02, attempts=3)
     )
-    out = _Sink()
-    stopped = run_backfill(deployed.context(), options, out, _Sink())
+    out = TextSink()
+    stopped = run_backfill(deployed.context(), options, out, TextSink())
     assert (stopped.status, stopped.exit_status) == ("aborted", 1)
     assert "Momento answered 503" in out.text and "resume: run the same command again" in out.text
     deployed.server.clear_failures()
-    resumed = run_backfill(deployed.context(), options, _Sink(), _Sink())
+    resumed = run_backfill(deployed.context(), options, TextSink(), TextSink())
     assert (resumed.status, resumed.exit_status, resumed.tally["written"]) == ("complete", 0, 200)
 
 
@@ -260,7 +261,9 @@ def test_a_sync_backfill_writes_what_the_running_sync_writes(deploy: Any) -> Non
     by_sync = _puts(deployed.server.requests, f"/cache/{SYNC_CACHE}")
     before = len(deployed.server.requests)
 
-    report = run_backfill(deployed.context(), BackfillOptions(max_rate=5000), _Sink(), _Sink())
+    report = run_backfill(
+        deployed.context(), BackfillOptions(max_rate=5000), TextSink(), TextSink()
+    )
 
     by_backfill = _puts(deployed.server.requests[before:], f"/cache/{SYNC_CACHE}")
     assert report.exit_status == 0 and report.tally["skipped"] == 1
@@ -297,24 +300,10 @@ def test_each_item_is_read_again_just_before_it_is_written(deploy: Any) -> None:
     context.aws.client = lambda service: (
         ScanBeforeTheChanges() if service == "dynamodb" else original(service)
     )
-    out = _Sink()
-    report = run_backfill(context, BackfillOptions(max_rate=1000), out, _Sink())
+    out = TextSink()
+    report = run_backfill(context, BackfillOptions(max_rate=1000), out, TextSink())
 
     assert report.exit_status == 0
     assert deployed.cached(CACHE, "changed")["item"]["v"] == {"N": "2"}
     assert deployed.cached(CACHE, "deleted") is None
     assert "deleted since the scan read it" in out.text
-
-
-class _Sink:
-    """A text stream that keeps what is written (not a terminal)."""
-
-    def __init__(self) -> None:
-        self.text = ""
-
-    def write(self, text: str) -> int:
-        self.text += text
-        return len(text)
-
-    def flush(self) -> None:
-        pass

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from momento_eventbridge_constructs.ops import RedriveOptions, run_redrive
 
+from .._support import TextSink
 from ._weather import WEATHER_BODIES, WEATHER_CACHE, WEATHER_TTLS, weather_items
 from .conftest import CACHE, PIPES_STACK, SYNC_CACHE, SYNC_STACK
 
@@ -123,7 +124,7 @@ def test_sync_dead_letters_leave_the_cache_equal_to_the_table_and_the_queue_empt
     assert deployed.cached(SYNC_CACHE, "Lima#2") is not None
 
     report = run_redrive(
-        deployed.context(), RedriveOptions(receive_wait_seconds=0), _Sink(), _Sink()
+        deployed.context(), RedriveOptions(receive_wait_seconds=0), TextSink(), TextSink()
     )
 
     assert report.exit_status == 0 and not report.left
@@ -149,7 +150,7 @@ def test_weather_dead_letters_are_redriven_with_the_bodies_keys_and_ttls_written
     before = len(deployed.server.requests)
 
     report = run_redrive(
-        deployed.context(), RedriveOptions(receive_wait_seconds=0), _Sink(), _Sink()
+        deployed.context(), RedriveOptions(receive_wait_seconds=0), TextSink(), TextSink()
     )
 
     assert report.exit_status == 0 and not report.left
@@ -187,8 +188,8 @@ def test_records_expired_from_the_stream_stay_in_the_queue_with_the_reason(
         "client",
         lambda service: TrimmedStream() if service == "dynamodbstreams" else client(service),
     )
-    out = _Sink()
-    report = run_redrive(context, RedriveOptions(receive_wait_seconds=0), out, _Sink())
+    out = TextSink()
+    report = run_redrive(context, RedriveOptions(receive_wait_seconds=0), out, TextSink())
 
     assert report.exit_status == 1
     assert deployed.queue_depth() == 1
@@ -212,10 +213,13 @@ def test_each_message_left_is_reported_by_what_went_wrong_with_it(deploy: Any) -
         }
     }
     misnamed = sqs.send_message(QueueUrl=url, MessageBody=json.dumps(not_a_stream))["MessageId"]
-    out = _Sink()
+    out = TextSink()
 
     report = run_redrive(
-        deployed.context(), RedriveOptions(queue_urls=(url,), receive_wait_seconds=0), out, _Sink()
+        deployed.context(),
+        RedriveOptions(queue_urls=(url,), receive_wait_seconds=0),
+        out,
+        TextSink(),
     )
 
     reasons = dict(report.left)
@@ -227,15 +231,3 @@ def test_each_message_left_is_reported_by_what_went_wrong_with_it(deploy: Any) -
     assert report.exit_status == 1
     assert deployed.queue_depth() == 2  # both stay for a later run
     assert "is not a DynamoDB stream ARN" in out.text
-
-
-class _Sink:
-    def __init__(self) -> None:
-        self.text = ""
-
-    def write(self, text: str) -> int:
-        self.text += text
-        return len(text)
-
-    def flush(self) -> None:
-        pass
