@@ -18,6 +18,8 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 
 from momento_eventbridge_constructs import (
+    DynamoToMomentoPipe,
+    DynamoToMomentoSync,
     MomentoApiDestination,
     MomentoConnection,
     MomentoConstructError,
@@ -679,7 +681,24 @@ def test_an_imported_resource_given_where_another_belongs_is_shown_by_its_path(
 
 
 def test_a_misspelt_delivery_option_fails_as_python_fails_a_keyword(world: World) -> None:
-    # The delivery options arrive through ``**delivery``: a name that is no option must still
+    # The shared props arrive through ``**options``: a name that is no option must still
     # fail at once, as for an explicit signature, and never be ignored.
     with pytest.raises(TypeError, match="unexpected keyword argument 'max_retries'"):
         world.pipe(max_retries=3)
+
+
+@pytest.mark.parametrize("construct", [DynamoToMomentoPipe, DynamoToMomentoSync])
+@pytest.mark.parametrize("prop", ["table", "cache_name"])
+def test_a_missing_shared_prop_fails_as_python_fails_a_required_keyword(
+    world: World, construct: type[DynamoToMomentoPipe | DynamoToMomentoSync], prop: str
+) -> None:
+    own: dict[str, Any] = (
+        {"destination": world.destinations[MomentoOperation.CACHE_SET]}
+        if construct is DynamoToMomentoPipe
+        else {"connection": world.connection, "endpoint": ENDPOINT}
+    )
+    shared: dict[str, Any] = {"table": world.table, "cache_name": "cache"}
+    del shared[prop]
+    message = f"{construct.__name__}.__init__() missing 1 required keyword-only argument: '{prop}'"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        construct(world.stack, next(world.ids), **own, **shared)

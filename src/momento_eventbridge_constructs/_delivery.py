@@ -3,9 +3,9 @@
 Both constructs read a table's stream through one pipe, and configure it alike: where failed
 records go, how often they are retried, how the pipe logs, its role, name and alarms. Like the
 base props interface of a CDK construct family, :class:`DeliveryOptions` names these props once;
-each constructor takes them as ``**delivery: Unpack[DeliveryOptions]`` (so type checkers and
-editors know every keyword), and :func:`validate_delivery` checks them once, into the one
-validated value :class:`Delivery` the shared build steps (:mod:`._pipe_base`) read.
+they are part of the props both constructors take (:class:`~._reader_options.ReaderOptions`),
+and :func:`validate_delivery` checks them once, into the one validated value
+:class:`Delivery` the shared build steps (:mod:`._pipe_base`) read.
 
 A new delivery prop is one key of :class:`DeliveryOptions`, one check in
 :func:`validate_delivery`, one field of :class:`Delivery`, plus its docs and test.
@@ -13,10 +13,9 @@ A new delivery prop is one key of :class:`DeliveryOptions`, one check in
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
+from typing import TypedDict
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -32,9 +31,6 @@ from ._table import TableFacts, read_table
 from ._ttl import seconds
 from ._validation import Checker, implements
 from .enums import LogLevel, StartingPosition
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
 
 DEFAULT_MAX_RETRY_ATTEMPTS = 5
 MAX_RETRY_ATTEMPTS = 10_000
@@ -87,14 +83,6 @@ class Delivery:
     alarm_action: cloudwatch.IAlarmAction | None
 
 
-P = TypeVar("P", bound="DataclassInstance")
-
-
-def given(props: type[P], arguments: Mapping[str, Any]) -> P:
-    """The ``props`` dataclass of a constructor's arguments (its ``locals()``), by field name."""
-    return props(**{field.name: arguments[field.name] for field in dataclasses.fields(props)})
-
-
 def validate_delivery(
     check: Checker,
     table: dynamodb.ITable,
@@ -103,7 +91,6 @@ def validate_delivery(
     options: DeliveryOptions,
 ) -> Delivery:
     """The one check of the delivery options, then the table's stream (read through jsii)."""
-    _reject_unknown(check, options)
     if not implements(table, "table_stream_arn"):
         check.fail("table", table, "must be an aws_dynamodb.ITable with a stream")
     retries = options.get("max_retry_attempts", DEFAULT_MAX_RETRY_ATTEMPTS)
@@ -158,14 +145,6 @@ def check_table_paths(
         check=check,
         prop=prop,
     )
-
-
-def _reject_unknown(check: Checker, options: Mapping[str, object]) -> None:
-    """A keyword that is no prop fails as Python fails it for an explicit signature."""
-    for name in options:
-        if name not in DeliveryOptions.__optional_keys__:
-            owner = check.where.split(" ", 1)[0]
-            raise TypeError(f"{owner}.__init__() got an unexpected keyword argument {name!r}")
 
 
 def _record_age(check: Checker, given: Duration | None) -> int:

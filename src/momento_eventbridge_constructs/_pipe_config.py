@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
@@ -66,6 +67,8 @@ class PipeConfig:
 @dataclass(frozen=True)
 class PipeProps:
     """The props of ``DynamoToMomentoPipe`` as given (see its docstring)."""
+
+    owner: ClassVar[str] = "DynamoToMomentoPipe"
 
     table: dynamodb.ITable
     partition_key: dynamodb.Attribute | None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
@@ -24,6 +25,8 @@ MAX_SEPARATOR_LENGTH = 16
 @dataclass(frozen=True)
 class SyncProps:
     """The props of ``DynamoToMomentoSync`` as given (see its docstring)."""
+
+    owner: ClassVar[str] = "DynamoToMomentoSync"
 
     table: dynamodb.ITable
     partition_key: dynamodb.Attribute | None

@@ -5,20 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_pipes as pipes
 from constructs import Construct
 
-from ._delivery import DeliveryOptions, given
 from ._pipe_base import PipeBackedConstruct
 from ._pipe_config import PipeConfig, PipeProps, validate
+from ._reader_options import ReaderOptions, given
 from ._readers import READER_WARNING_ID
 from ._validation import Checker
 from .api_destination import IMomentoApiDestination, invoke_statement
 from .enums import StreamEvent
 from .operation import MomentoOperation
-from .payload import MomentoPayload
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -46,20 +44,7 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
                             cache_name="weather")
 
     Args:
-        table: the source table; it must have a stream. Required.
-        partition_key: the partition key (name and type) of an imported table, as on
-            ``dynamodb.Table``; the key rules then apply as for a table CDK knows.
-            Default: none, which is right for a table defined in the app (CDK knows its
-            schema; a stated one must match it). Required for an imported table
-            (``Table.from_table_attributes``) whenever the pipe reads the key: cache calls
-            and ``MomentoPayload.from_attributes``.
-        sort_key: the sort key of an imported table, when it has one (a cache call on it
-            is then rejected: one attribute does not identify an item). Default: none (no
-            sort key, or the table's own schema); needs ``partition_key``.
         destination: the Momento call to make. Required.
-        cache_name: the Momento cache (for topics: the cache that holds the topic).
-            Required; URL-safe characters only.
-        topic_name: the Momento topic. Required for ``TOPIC_PUBLISH``, rejected otherwise.
         key_attribute: the attribute whose value is the Momento key (cache calls and
             ``MomentoPayload.from_attributes`` only; checked and unused on a publish whose
             body does not read the key). Must be a key attribute. Default: the table's
@@ -68,60 +53,68 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
             match the table's schema. Default: from the table's schema. ``BINARY`` keys
             are rejected: stream records carry them as standard base64, which is not
             URL-safe.
-        value: the body of ``CACHE_SET`` and ``TOPIC_PUBLISH``. Default:
-            ``MomentoPayload.new_image()`` for ``CACHE_SET``,
-            ``MomentoPayload.change_notice()`` for ``TOPIC_PUBLISH``. ``CACHE_DELETE`` has
-            no body, so a value is rejected there.
-        ttl: a fixed time to live for cached items (``CACHE_SET`` only), 1 second to
-            ``max_ttl``. Default: 1 hour when ``ttl_attribute`` is not given either.
-        ttl_attribute: a numeric attribute of the new image that holds the time to live in
-            *relative seconds* (``CACHE_SET`` only; exclusive with ``ttl``). A pipe sends
-            it as it is (templates have no arithmetic): an item without it, or with a
-            value Momento rejects (0, negative, over the cache's limit), fails and goes to
-            the dead-letter queue. ``DynamoToMomentoSync`` cuts it to ``max_ttl`` and falls
-            back to ``max_ttl`` instead, and also reads DynamoDB's epoch TTL. Default: none.
-        max_ttl: the largest ``ttl`` accepted. Default: 24 hours, Momento's limit for
-            on-demand caches; raise it only for caches with a higher limit. Rejected with
-            ``ttl_attribute``, where a pipe could not apply it.
         event_names: the stream events the pipe lets through (``StreamEvent`` members or
             their strings). Default: ``INSERT`` and
             ``MODIFY`` for ``CACHE_SET``, ``REMOVE`` for ``CACHE_DELETE``, all three for
             ``TOPIC_PUBLISH``.
 
     Keyword Args:
-        dead_letter_queue (sqs.IQueue): where records go after the last retry. Default: a
-            queue created with SQS-managed encryption, HTTPS-only access and 14-day
-            retention. A given queue is granted ``sqs:SendMessage`` (and KMS use for a
-            customer key).
-        max_retry_attempts (int): retries of a failed call before the record goes to the
-            dead-letter queue (0-10000). Default: 5.
-        max_record_age (Duration): records older than this go to the dead-letter queue
-            unprocessed (1 minute to 24 hours, the stream's retention). Default: 1 hour.
+        table (dynamodb.ITable): the source table; it must have a stream. Required.
+        partition_key (dynamodb.Attribute): the partition key (name and type) of an imported table,
+            as on ``dynamodb.Table``; the key rules then apply as for a table CDK knows. Default:
+            none, which is right for a table defined in the app (CDK knows its schema; a stated one
+            must match it). Required for an imported table (``Table.from_table_attributes``)
+            whenever the pipe reads the key: cache calls and ``MomentoPayload.from_attributes``.
+        sort_key (dynamodb.Attribute): the sort key of an imported table, when it has one (a cache
+            call on it is then rejected: one attribute does not identify an item). Default: none (no
+            sort key, or the table's own schema); needs ``partition_key``.
+        cache_name (str): the Momento cache (for topics: the cache that holds the topic). Required;
+            URL-safe characters only.
+        topic_name (str): the Momento topic. Required for ``TOPIC_PUBLISH``, rejected otherwise.
+        value (MomentoPayload): the body of ``CACHE_SET`` and ``TOPIC_PUBLISH``. Default:
+            ``MomentoPayload.new_image()`` for ``CACHE_SET``, ``MomentoPayload.change_notice()`` for
+            ``TOPIC_PUBLISH``. ``CACHE_DELETE`` has no body, so a value is rejected there.
+        ttl (Duration): a fixed time to live for cached items (``CACHE_SET`` only), 1 second to
+            ``max_ttl``. Default: 1 hour when ``ttl_attribute`` is not given either.
+        ttl_attribute (str): a numeric attribute of the new image that holds the time to live in
+            *relative seconds* (``CACHE_SET`` only; exclusive with ``ttl``). A pipe sends it as it
+            is (templates have no arithmetic): an item without it, or with a value Momento rejects
+            (0, negative, over the cache's limit), fails and goes to the dead-letter queue.
+            ``DynamoToMomentoSync`` cuts it to ``max_ttl`` and falls back to ``max_ttl`` instead,
+            and also reads DynamoDB's epoch TTL. Default: none.
+        max_ttl (Duration): the largest ``ttl`` accepted. Default: 24 hours, Momento's limit for
+            on-demand caches; raise it only for caches with a higher limit. Rejected with
+            ``ttl_attribute``, where a pipe could not apply it.
+        dead_letter_queue (sqs.IQueue): where records go after the last retry. Default: a queue
+            created with SQS-managed encryption, HTTPS-only access and 14-day retention. A given
+            queue is granted ``sqs:SendMessage`` (and KMS use for a customer key).
+        max_retry_attempts (int): retries of a failed call before the record goes to the dead-letter
+            queue (0-10000). Default: 5.
+        max_record_age (Duration): records older than this go to the dead-letter queue unprocessed
+            (1 minute to 24 hours, the stream's retention). Default: 1 hour.
         starting_position (StartingPosition | str): where a new pipe starts reading, a
-            ``StartingPosition`` (or its string). Default: ``LATEST``. Changing it replaces
-            the pipe.
+            ``StartingPosition`` (or its string). Default: ``LATEST``. Changing it replaces the
+            pipe.
         log_level (LogLevel | str): a ``LogLevel`` (or its string): ``OFF``, ``ERROR``, ``INFO`` or
             ``TRACE``. Default: ``ERROR``.
         include_execution_data (bool): log payloads and requests unredacted (they contain item
             data). Default: False.
         log_group (logs.ILogGroup): where the pipe logs. Default: a log group created with
             ``log_retention``; none when ``log_level`` is ``OFF``.
-        log_retention (logs.RetentionDays): retention of the created log group. Default:
-            one month.
-        role (iam.IRole): the role the pipe assumes, any ``iam.IRole`` (imported ones
-            included); a policy with exactly what the pipe needs is attached to it. An
-            immutable role (``mutable=False``, ``without_policy_updates()``) is used as
-            given, with no policy: grant it what the API page (docs/api.md) lists. Default:
-            a role trusted by ``pipes.amazonaws.com`` for pipes of this account and region.
-        pipe_name (str): the pipe's physical name (1-64 of ``[.-_A-Za-z0-9]``). Default:
-            generated by CloudFormation.
+        log_retention (logs.RetentionDays): retention of the created log group. Default: one month.
+        role (iam.IRole): the role the pipe assumes, any ``iam.IRole`` (imported ones included); a
+            policy with exactly what the pipe needs is attached to it. An immutable role
+            (``mutable=False``, ``without_policy_updates()``) is used as given, with no policy:
+            grant it what the API page (docs/api.md) lists. Default: a role trusted by
+            ``pipes.amazonaws.com`` for pipes of this account and region.
+        pipe_name (str): the pipe's physical name (1-64 of ``[.-_A-Za-z0-9]``). Default: generated
+            by CloudFormation.
         description (str): the pipe's description. Default: names the Momento call and cache.
         create_alarms (bool): create alarms on dead-letter queue messages and failed executions.
             Default: True.
-        alarm_action (cloudwatch.IAlarmAction): an action (e.g. ``SnsAction``) for both
-            alarms. Default: none. Constructs sharing a dead-letter queue share its alarm:
-            each action is listed once, and at most 5 different ones fit (CloudWatch's limit
-            per alarm state).
+        alarm_action (cloudwatch.IAlarmAction): an action (e.g. ``SnsAction``) for both alarms.
+            Default: none. Constructs sharing a dead-letter queue share its alarm: each action is
+            listed once, and at most 5 different ones fit (CloudWatch's limit per alarm state).
     """
 
     def __init__(
@@ -129,20 +122,11 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
         scope: Construct,
         id: str,
         *,
-        table: dynamodb.ITable,
-        partition_key: dynamodb.Attribute | None = None,
-        sort_key: dynamodb.Attribute | None = None,
         destination: IMomentoApiDestination,
-        cache_name: str,
-        topic_name: str | None = None,
         key_attribute: str | None = None,
         key_type: dynamodb.AttributeType | None = None,
-        value: MomentoPayload | None = None,
-        ttl: Duration | None = None,
-        ttl_attribute: str | None = None,
-        max_ttl: Duration | None = None,
         event_names: Sequence[StreamEvent | str] | None = None,
-        **delivery: Unpack[DeliveryOptions],
+        **options: Unpack[ReaderOptions],
     ) -> None:
         config = validate(given(PipeProps, locals()), Checker(f"DynamoToMomentoPipe {id!r}"))
         super().__init__(scope, id)

@@ -5,23 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import Duration, Stack
-from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ._delivery import DeliveryOptions, given
 from ._nag import STATE_MACHINE_RULES, acknowledge
 from ._pipe_base import PipeBackedConstruct
+from ._reader_options import ReaderOptions, given
 from ._sync_config import SyncConfig, SyncProps, validate_sync
 from ._sync_definition import SyncDefinition
 from ._sync_role import create_state_machine_role, invoke_http_statements, state_machine_statements
 from ._validation import Checker
 from .connection import IMomentoConnection
 from .enums import LogLevel
-from .payload import MomentoPayload
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -58,45 +56,45 @@ class DynamoToMomentoSync(PipeBackedConstruct):
                             cache_name="weather")
 
     Args:
-        table: the source table; it must have a stream (``NEW_AND_OLD_IMAGES`` or
-            ``NEW_IMAGE`` for bodies that read the item). Required.
-        partition_key: the partition key (name and type) of an imported table, as on
-            ``dynamodb.Table``. Default: none, right for a table defined in the app (CDK
-            knows its schema; a stated one must match it). Required for an imported table
-            (``Table.from_table_attributes``).
-        sort_key: the sort key of an imported table, when it has one. Default: none (no
-            sort key, or the table's own schema); needs ``partition_key``.
         connection: the connection that adds the Momento API key. Required.
         endpoint: the Momento HTTP API base URL (``MomentoEndpoint``) or a token. Required.
-        cache_name: the Momento cache. Required; URL-safe characters only.
-        topic_name: announce every applied change on this topic (``change_notice()``
-            body). Default: no announcements.
         key_attributes: the attributes whose values make the Momento key, partition key
             then sort key; every key attribute of the table, in order. Default: the
             table's key attributes (known to CDK, or stated with ``partition_key`` and
             ``sort_key``). A single ``BINARY`` key is sent as ``key_base64``.
         key_separator: joins the parts of a composite key (``pk#sk``). Default: ``"#"``.
-        value: the cached body: ``new_image()``, ``from_attributes(...)`` or
-            ``change_notice()``, as on ``DynamoToMomentoPipe``. Default: ``new_image()``.
-        ttl: a fixed time to live, 1 second to ``max_ttl``. Default: 1 hour when no TTL
-            attribute is given.
-        ttl_attribute: a numeric attribute of the new image holding the TTL in relative
-            seconds, as on ``DynamoToMomentoPipe``. Default: none.
         ttl_epoch_attribute: a numeric attribute holding DynamoDB TTL-style epoch seconds:
             the cache TTL is the time left; an item already expired is deleted, not set.
             Default: none. With either attribute, the TTL is cut to ``[1 s, max_ttl]`` and
             an item without the attribute is cached for ``max_ttl``.
-        max_ttl: the largest TTL. Default: 24 hours, Momento's limit for on-demand caches.
 
     Keyword Args:
-        **delivery: the delivery options of ``DynamoToMomentoPipe`` (its keyword args
-            ``dead_letter_queue``, ``max_retry_attempts``, ``max_record_age``,
-            ``starting_position``, ``log_level``, ``include_execution_data``, ``log_group``,
-            ``log_retention``, ``role``, ``pipe_name``, ``description``, ``create_alarms``,
-            ``alarm_action``), taken and checked the same way.
+        table (dynamodb.ITable): the source table; it must have a stream (``NEW_AND_OLD_IMAGES`` or
+            ``NEW_IMAGE`` for bodies that read the item). Required.
+        partition_key (dynamodb.Attribute): the partition key (name and type) of an imported table,
+            as on ``dynamodb.Table``. Default: none, right for a table defined in the app (CDK knows
+            its schema; a stated one must match it). Required for an imported table
+            (``Table.from_table_attributes``).
+        sort_key (dynamodb.Attribute): the sort key of an imported table, when it has one. Default:
+            none (no sort key, or the table's own schema); needs ``partition_key``.
+        cache_name (str): the Momento cache. Required; URL-safe characters only.
+        topic_name (str): announce every applied change on this topic (``change_notice()`` body).
+            Default: no announcements.
+        value (MomentoPayload): the cached body: ``new_image()``, ``from_attributes(...)`` or
+            ``change_notice()``, as on ``DynamoToMomentoPipe``. Default: ``new_image()``.
+        ttl (Duration): a fixed time to live, 1 second to ``max_ttl``. Default: 1 hour when no TTL
+            attribute is given.
+        ttl_attribute (str): a numeric attribute of the new image holding the TTL in relative
+            seconds, as on ``DynamoToMomentoPipe``. Default: none.
+        max_ttl (Duration): the largest TTL. Default: 24 hours, Momento's limit for on-demand
+            caches.
 
-    The pipe's retries apply when an execution fails as a whole (the dead letter could not be
-    sent); the log group serves the pipe and the state machine.
+    The delivery options of ``DynamoToMomentoPipe`` (its keyword args ``dead_letter_queue``,
+    ``max_retry_attempts``, ``max_record_age``, ``starting_position``, ``log_level``,
+    ``include_execution_data``, ``log_group``, ``log_retention``, ``role``, ``pipe_name``,
+    ``description``, ``create_alarms``, ``alarm_action``) are keyword args here too, taken and
+    checked the same way. The pipe's retries apply when an execution fails as a whole (the dead
+    letter could not be sent); the log group serves the pipe and the state machine.
     """
 
     # Step Functions delivers to the log group through CloudWatch Logs' vended-log
@@ -108,21 +106,12 @@ class DynamoToMomentoSync(PipeBackedConstruct):
         scope: Construct,
         id: str,
         *,
-        table: dynamodb.ITable,
-        partition_key: dynamodb.Attribute | None = None,
-        sort_key: dynamodb.Attribute | None = None,
         connection: IMomentoConnection,
         endpoint: str,
-        cache_name: str,
-        topic_name: str | None = None,
         key_attributes: Sequence[str] | None = None,
         key_separator: str = "#",
-        value: MomentoPayload | None = None,
-        ttl: Duration | None = None,
-        ttl_attribute: str | None = None,
         ttl_epoch_attribute: str | None = None,
-        max_ttl: Duration | None = None,
-        **delivery: Unpack[DeliveryOptions],
+        **options: Unpack[ReaderOptions],
     ) -> None:
         config = validate_sync(given(SyncProps, locals()), Checker(f"DynamoToMomentoSync {id!r}"))
         super().__init__(scope, id)
