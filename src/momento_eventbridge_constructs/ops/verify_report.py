@@ -79,7 +79,7 @@ _LABELS = MappingProxyType(
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Step:
     """One checked expectation."""
 
