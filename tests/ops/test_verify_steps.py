@@ -30,6 +30,7 @@ def test_the_report_says_each_status_as_it_always_has() -> None:
     ]
     data = json.loads(json.dumps(report.to_json()))
     assert [step["status"] for step in data["steps"]] == ["ok", "failed", "n/a", "not run"]
+    assert [step.status for step in report.steps] == ["ok", "failed", "n/a", "not run"]
     assert data["exit_status"] == 1 and data["ok"] is False
     assert VerifyReport("S", [Step("T", "held")]).exit_status == 0
     assert VerifyReport("S").exit_status == 1  # nothing verified is no success

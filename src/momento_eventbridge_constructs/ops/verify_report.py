@@ -54,8 +54,9 @@ class VerifyOptions:
     skip: frozenset[str] = frozenset()
 
 
-class StepStatus(Enum):
-    """How a step ended; the value is what the ``--json`` report says."""
+class StepStatus(str, Enum):
+    """How a step ended; the value is what the ``--json`` report says (and a status still
+    compares equal to it, as the plain strings of earlier releases did)."""
 
     OK = "ok"
     FAILED = "failed"
