@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,47 +105,212 @@ def test_declared_minimum_aws_cdk_lib_synthesizes_the_example(tmp_path: Path) ->
     assert mask_template(template) == json.loads(snapshot.read_text())
 
 
-_MUTATORS = {"append", "extend", "add", "setdefault", "update", "pop", "clear", "insert"}
+_MUTATORS = frozenset(
+    {
+        "add",
+        "append",
+        "appendleft",
+        "clear",
+        "discard",
+        "extend",
+        "extendleft",
+        "insert",
+        "pop",
+        "popitem",
+        "remove",
+        "setdefault",
+        "update",
+    }
+)
+# Values that are mutable whatever their annotation says: state by nature.
+_STATEFUL_CALLS = frozenset(
+    {
+        "BoundedSemaphore",
+        "Condition",
+        "ContextVar",
+        "Counter",
+        "Event",
+        "Lock",
+        "Queue",
+        "RLock",
+        "Semaphore",
+        "SimpleQueue",
+        "WeakKeyDictionary",
+        "WeakSet",
+        "WeakValueDictionary",
+        "defaultdict",
+        "deque",
+        "local",
+    }
+)
+_CONTAINER_CALLS = frozenset({"OrderedDict", "bytearray", "dict", "list", "set"})
+# A container annotated with one of these is read-only for mypy: a constant, not state.
+_READ_ONLY_TYPES = frozenset(
+    {"AbstractSet", "Collection", "FrozenSet", "Mapping", "Sequence", "frozenset", "tuple"}
+)
+_MEMOIZERS = frozenset({"cache", "lru_cache"})
 
 
-def _module_registries(path: Path) -> list[str]:
-    """Module-level names that the module's own code mutates: registries in disguise."""
-    import ast
+def _called(node: Any) -> str | None:
+    """The name a call or decorator calls (``f`` of ``f(...)`` or ``m.f(...)``)."""
+    func = node.func if isinstance(node, ast.Call) else node
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else None
 
-    tree = ast.parse(path.read_text())
-    globals_ = {
+
+def _read_only(annotation: Any) -> bool:
+    if isinstance(annotation, ast.Subscript):
+        annotation = annotation.value
+    name = _called(annotation) if isinstance(annotation, (ast.Name, ast.Attribute)) else None
+    return name in _READ_ONLY_TYPES
+
+
+def _mutable_bindings(tree: Any) -> list[str]:
+    """Module-level names bound to mutable values, and functions memoized in the module."""
+    found = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if any(_called(d) in _MEMOIZERS for d in node.decorator_list):
+                found.append(f"{node.name}: memoized in the module")
+            continue
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+            continue
+        value = node.value
+        stateful = isinstance(value, ast.Call) and _called(value) in _STATEFUL_CALLS
+        container = isinstance(
+            value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+        ) or (isinstance(value, ast.Call) and _called(value) in _CONTAINER_CALLS)
+        read_only = isinstance(node, ast.AnnAssign) and _read_only(node.annotation)
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            if not isinstance(target, ast.Name) or target.id == "__all__":
+                continue
+            if stateful or (container and not read_only):
+                found.append(f"{target.id}: mutable value")
+    return found
+
+
+def _module_state(source: str) -> list[str]:
+    """What a module keeps in module state: mutable module-level values, ``global``
+    statements, and module-level or imported names the module's code mutates."""
+    tree = ast.parse(source)
+    found = set(_mutable_bindings(tree))
+    shared = {  # names every function of the module sees: its own and the imported ones
         target.id
         for node in tree.body
         if isinstance(node, (ast.Assign, ast.AnnAssign))
         for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
         if isinstance(target, ast.Name)
     }
-    mutated = set()
+    shared |= {
+        alias.asname or alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.Global):
-            mutated.update(node.names)
-        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
-            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
-            for target in targets:
-                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-                    mutated.add(target.value.id)
+            found.update(f"{name}: global statement" for name in node.names)
+            continue
+        targets: list[Any] = []
+        if isinstance(node, (ast.Assign, ast.Delete)):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            targets = [node.target]
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr in _MUTATORS
-            and isinstance(node.func.value, ast.Name)
         ):
-            mutated.add(node.func.value.id)
-    return sorted(f"{path.relative_to(_PACKAGE)}:{name}" for name in globals_ & mutated)
+            targets = [node.func]
+        for target in targets:
+            if not isinstance(target, (ast.Subscript, ast.Attribute)):
+                continue
+            owner = target.value
+            if isinstance(owner, ast.Attribute) and isinstance(owner.value, ast.Name):
+                owner = owner.value  # module.NAME[...] = ..., module.NAME.append(...)
+            if isinstance(owner, ast.Name) and owner.id in shared:
+                found.add(f"{owner.id}: mutated")
+    return sorted(found)
+
+
+def _modules_state(package: Path) -> list[str]:
+    """:func:`_module_state` of every module under ``package``, subpackages included."""
+    return [
+        f"{path.relative_to(package).as_posix()}:{line}"
+        for path in sorted(package.rglob("*.py"))
+        for line in _module_state(path.read_text())
+    ]
 
 
 _PACKAGE = ROOT / "src" / "momento_eventbridge_constructs"
 
 
+_PLANTED = {
+    "registry.py": """
+import threading
+from collections.abc import Mapping
+from functools import lru_cache
+
+__all__ = ["NAMES"]
+NAMES = ("a", "b")
+READ_ONLY: Mapping[str, int] = {"a": 1}
+CHOICES = frozenset({"x"})
+SEEN = []
+SEEN_BY_KIND: dict[str, list[str]] = {}
+LOCK = threading.Lock()
+_count = 0
+
+
+def note(name):
+    local = []
+    local.append(name)
+    global _count
+    _count += 1
+
+
+@lru_cache(maxsize=None)
+def lookup(name):
+    return name
+""",
+    "sub/deeper/user.py": """
+import logging
+
+from .. import registry
+from ..registry import READ_ONLY
+
+
+def tweak():
+    registry.NAMES.append("c")
+    READ_ONLY["b"] = 2
+    logging.root.level = 10
+""",
+}
+
+
+def test_the_module_state_scan_sees_every_kind_of_state_in_every_subpackage(
+    tmp_path: Path,
+) -> None:
+    for name, source in _PLANTED.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(source)
+    assert _modules_state(tmp_path) == [
+        "registry.py:LOCK: mutable value",
+        "registry.py:SEEN: mutable value",
+        "registry.py:SEEN_BY_KIND: mutable value",
+        "registry.py:_count: global statement",
+        "registry.py:lookup: memoized in the module",
+        "sub/deeper/user.py:READ_ONLY: mutated",
+        "sub/deeper/user.py:logging: mutated",
+        "sub/deeper/user.py:registry: mutated",
+    ]
+
+
 def test_no_module_keeps_state_in_module_globals() -> None:
     """State belongs in the construct tree (an app-level construct) or in an instance (the
-    local runtime, the commands), never in a module: every subpackage is scanned."""
-    paths = sorted(_PACKAGE.rglob("*.py"))
-    assert {path.parent.name for path in paths} >= {"local", "ops", "cli", "testing"}
-    found = [name for path in paths for name in _module_registries(path)]
-    assert found == []
+    local runtime, the commands), never in a module: every module of every subpackage is
+    scanned, whatever the subpackages are."""
+    packages = {path.parent for path in _PACKAGE.rglob("__init__.py")}
+    assert len(packages) > 1 and any(len(p.relative_to(_PACKAGE).parts) > 1 for p in packages)
+    assert _modules_state(_PACKAGE) == []

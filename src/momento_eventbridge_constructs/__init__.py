@@ -10,6 +10,7 @@ its command line) starts without loading aws-cdk-lib.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _version
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from .pipe import DynamoToMomentoPipe
     from .sync import DynamoToMomentoSync
 
-_EXPORTS = {
+_EXPORTS: Mapping[str, str] = {
     "DynamoToMomentoPipe": ".pipe",
     "DynamoToMomentoSync": ".sync",
     "LogLevel": ".enums",

@@ -7,11 +7,13 @@ Acknowledge only on resources the library creates, one rule at a time, with a re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import aws_cdk
 from constructs import IConstruct
 
 # Rules the library acknowledges on the dead-letter queue it creates for a pipe.
-DEAD_LETTER_QUEUE_RULES = {
+DEAD_LETTER_QUEUE_RULES: Mapping[str, str] = {
     "AwsSolutions-SQS3": (
         "This queue is the pipe's dead-letter queue (Pipes DeadLetterConfig); cdk-nag only "
         "recognises dead-letter queues named in an SQS redrive policy or a Lambda DLQ config."
@@ -25,7 +27,7 @@ DEAD_LETTER_QUEUE_RULES = {
 
 # The rule the library acknowledges on the pipe role it creates, and on the policy it attaches
 # to a given role: the one statement on "*" is dynamodb:ListStreams.
-PIPE_ROLE_RULES = {
+PIPE_ROLE_RULES: Mapping[str, str] = {
     "AwsSolutions-IAM5[Resource::*]": (
         "dynamodb:ListStreams, which the Pipes page lists for DynamoDB stream sources "
         "(https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-permissions.html), "
@@ -36,7 +38,7 @@ PIPE_ROLE_RULES = {
 
 
 # Rules the library acknowledges on the sync's state machine and its role.
-STATE_MACHINE_RULES = {
+STATE_MACHINE_RULES: Mapping[str, str] = {
     "AwsSolutions-SF1": (
         "Logs at the level the user chose (ERROR by default): logging ALL events with their "
         "data would write every cached item to CloudWatch Logs."
@@ -59,7 +61,7 @@ STATE_MACHINE_RULES = {
 }
 
 
-def acknowledge(scope: IConstruct, rules: dict[str, str]) -> None:
+def acknowledge(scope: IConstruct, rules: Mapping[str, str]) -> None:
     """Acknowledge each rule id (bare, e.g. ``AwsSolutions-SQS3``) on ``scope`` and below."""
     validations = getattr(aws_cdk, "Validations", None)
     acknowledgment = getattr(aws_cdk, "Acknowledgment", None)

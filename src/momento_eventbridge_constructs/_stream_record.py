@@ -8,7 +8,7 @@ scalar (:func:`path_shape`), which decides where a template may place it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import Enum
 
 from ._validation import Checker
@@ -26,11 +26,11 @@ _DYNAMODB_SCALARS = frozenset(
 )
 _DYNAMODB_FIELDS = _DYNAMODB_SCALARS | {"Keys"}
 # Which event names carry which image, and which stream view types record it.
-_IMAGE_EVENTS = {
+_IMAGE_EVENTS: Mapping[str, frozenset[str]] = {
     "NewImage": frozenset({"INSERT", "MODIFY"}),
     "OldImage": frozenset({"MODIFY", "REMOVE"}),
 }
-_IMAGE_VIEWS = {
+_IMAGE_VIEWS: Mapping[str, frozenset[str]] = {
     "NewImage": frozenset({"NEW_IMAGE", "NEW_AND_OLD_IMAGES"}),
     "OldImage": frozenset({"OLD_IMAGE", "NEW_AND_OLD_IMAGES"}),
 }

@@ -25,7 +25,7 @@ from .payload import KeyInfo
 
 # Momento answers 429 above its limits and 5xx on its own faults; a timeout or a broken
 # connection is transient too. Other 4xx (bad key, missing cache) will not heal by retrying.
-RETRYABLE_ERRORS = [
+RETRYABLE_ERRORS: Sequence[str] = [
     "States.Http.StatusCode.429",
     "States.Http.StatusCode.500",
     "States.Http.StatusCode.502",
@@ -37,7 +37,7 @@ RETRYABLE_ERRORS = [
 HTTP_TIMEOUT_SECONDS = 10
 # Worst case per call: 4 attempts of 10 s plus 1 + 2 + 4 s of backoff = 47 s; three calls and
 # the dead letter stay well inside the 4-minute budget and EXPRESS's 5-minute limit.
-RETRY = {
+RETRY: Mapping[str, Any] = {
     "ErrorEquals": RETRYABLE_ERRORS,
     "IntervalSeconds": 1,
     "BackoffRate": 2,

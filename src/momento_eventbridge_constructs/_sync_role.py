@@ -22,7 +22,7 @@ from ._arns import policy_forms, without_id
 from ._pipe_role import dead_letter_statements
 from ._sync_definition import SyncDefinition
 
-LOG_DELIVERY_ACTIONS = [
+LOG_DELIVERY_ACTIONS: Sequence[str] = [
     "logs:CreateLogDelivery",
     "logs:GetLogDelivery",
     "logs:UpdateLogDelivery",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -11,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 # aws_dynamodb.AttributeType member name -> type descriptor in stream records.
-ATTRIBUTE_TYPE_CODES = {"STRING": "S", "NUMBER": "N", "BINARY": "B"}
+ATTRIBUTE_TYPE_CODES: Mapping[str, str] = {"STRING": "S", "NUMBER": "N", "BINARY": "B"}
 
 
 @dataclass(frozen=True)

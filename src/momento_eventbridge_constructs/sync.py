@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from aws_cdk import Stack
@@ -31,7 +31,7 @@ DEAD_LETTER_DESCRIPTION = (
     "Changes failed after every retry. Each message names the table, the keys, the event and "
     "the sequence number: redrive makes the cache match the table."
 )
-_STATE_MACHINE_LOG_LEVEL = {
+_STATE_MACHINE_LOG_LEVEL: Mapping[LogLevel, str] = {
     LogLevel.ERROR: "ERROR",
     LogLevel.INFO: "ALL",
     LogLevel.TRACE: "ALL",

@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from momento_eventbridge_constructs.local.aws import LocalAws
+from momento_eventbridge_constructs.local.secret_redaction import PLACEHOLDER
 
 
 def test_moto_requests_are_not_logged_and_werkzeug_keeps_its_level(
@@ -36,3 +37,26 @@ def test_each_instance_has_its_own_clients() -> None:
     finally:
         first.stop()
         second.stop()
+
+
+def test_secret_values_stay_out_of_the_sdk_debug_logs_and_no_logger_level_changes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sdk = [logging.getLogger(name) for name in ("botocore", "boto3", "urllib3")]
+    levels = [logger.level for logger in sdk]
+    value = "a-secret-value-0123456789"
+    aws = LocalAws().start()
+    try:
+        client = aws.secretsmanager()
+        arn = client.create_secret(Name="the-key", SecretString=value)["ARN"]
+        assert [logger.level for logger in sdk] == levels
+        assert client.get_secret_value(SecretId=arn)["SecretString"] == value
+        assert client.get_secret_value(SecretId="the-key")["Name"] == "the-key"
+    finally:
+        aws.stop()
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("Making request" in m and PLACEHOLDER in m for m in messages)
+    assert any("Response body" in m for m in messages)
+    assert [m for m in messages if value in m] == []
+    assert [logger.level for logger in sdk] == levels

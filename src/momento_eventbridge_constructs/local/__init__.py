@@ -41,7 +41,7 @@ __all__ = [
     "render_input_template",
 ]
 
-_LAZY = {"LocalPipeline", "DeliveryEvent", "PipeSpec"}
+_LAZY = frozenset({"LocalPipeline", "DeliveryEvent", "PipeSpec"})
 
 
 def __getattr__(name: str) -> Any:

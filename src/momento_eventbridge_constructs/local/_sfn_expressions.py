@@ -34,7 +34,7 @@ from ._sfn_errors import QUERY_EVALUATION, StatesError
 
 __all__ = ["evaluate_template", "is_expression"]
 
-_HASH_ALGORITHMS = {
+_HASH_ALGORITHMS: Mapping[str, str] = {
     "MD5": "md5",
     "SHA-1": "sha1",
     "SHA-256": "sha256",

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+
+from .secret_redaction import redact_secret_values
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -17,29 +16,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sqs.client import SQSClient
 
-__all__ = ["LocalClients", "secret_calls"]
-
-# boto3's debug logs print request and response bodies, secret values included.
-_SDK_LOGGERS = tuple(logging.getLogger(name) for name in ("botocore", "boto3", "urllib3"))
-_SECRET_CALLS_LOCK = threading.Lock()  # one save-and-restore of the levels at a time
-
-
-@contextlib.contextmanager
-def secret_calls() -> Iterator[None]:
-    """Keep SDK debug logging quiet while secret values cross the wire.
-
-    Secrets are created and read when a runtime starts, before its workers run, so raising
-    the SDK loggers' level for the duration of those calls hides nothing else.
-    """
-    with _SECRET_CALLS_LOCK:
-        saved = [logger.level for logger in _SDK_LOGGERS]
-        for logger in _SDK_LOGGERS:
-            logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
-        try:
-            yield
-        finally:
-            for logger, level in zip(_SDK_LOGGERS, saved, strict=True):
-                logger.setLevel(level)
+__all__ = ["LocalClients"]
 
 
 class LocalClients:
@@ -91,6 +68,8 @@ class LocalClients:
             request.headers["x-moto-account-id"] = account
 
         client.meta.events.register("before-send", add_account)
+        if service == "secretsmanager":
+            redact_secret_values(client.meta.events)
         return client
 
     def dynamodb(self) -> DynamoDBClient:

@@ -14,7 +14,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .assembly import AssemblyError, DynamicReference, parse_dynamic_references
-from .aws_clients import secret_calls
 from .resources import StackResources
 
 __all__ = ["LocalSecrets"]
@@ -118,8 +117,7 @@ class LocalSecrets:
         if reference.version_id:
             request["VersionId"] = reference.version_id
         try:
-            with secret_calls():
-                secret = self._resources.aws.secretsmanager().get_secret_value(**request)
+            secret = self._resources.aws.secretsmanager().get_secret_value(**request)
         except ClientError as error:
             raise AssemblyError(
                 f"secret {reference.secret_id} is not in local Secrets Manager: {error}"

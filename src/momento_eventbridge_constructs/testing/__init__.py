@@ -22,6 +22,7 @@ Nothing here imports aws-cdk-lib, boto3 or syrupy until it is used.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CloudFormationSnapshotExtension", "mask_template", "wait_for_cache"]
 
-_EXPORTS = {
+_EXPORTS: Mapping[str, str] = {
     "CloudFormationSnapshotExtension": ".snapshot",
     "mask_template": ".templates",
     "wait_for_cache": ".cache",
