@@ -16,7 +16,7 @@ from momento_eventbridge_constructs.cli.status import (
     ExitStatus,
     Meanings,
 )
-from momento_eventbridge_constructs.local.assembly import AssemblyError
+from momento_eventbridge_constructs.engine.assembly import AssemblyError
 from momento_eventbridge_constructs.local.weather_demo import NotTheWeatherExample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def _importing(subpackage: str, forbidden: str) -> list[str]:
 
 def test_the_import_scan_resolves_relative_imports() -> None:
     """The scan resolves relative imports (else the next tests prove nothing)."""
-    assert "momento_eventbridge_constructs.local.assembly" in _imports_of("ops")["ops/context.py"]
+    assert "momento_eventbridge_constructs.engine.assembly" in _imports_of("ops")["ops/context.py"]
     assert "momento_eventbridge_constructs.cli.status" in _imports_of("local")["local/cli.py"]
 
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .momento_client import MomentoError, MomentoHttpClient, Subscription
+from ..engine.momento_client import MomentoError, MomentoHttpClient, Subscription
+from ..engine.patterns import PatternError, compile_pattern, matches
+from ..engine.templates import MissingPathError, PipeContext, render_input_template
 from .momento_server import LocalMomentoServer
-from .patterns import PatternError, compile_pattern, matches
-from .templates import MissingPathError, PipeContext, render_input_template
 
 if TYPE_CHECKING:
     from .runtime import DeliveryEvent, LocalPipeline, PipeSpec

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sqs.client import SQSClient
 
-    from .assembly import StackTemplate
+    from ..engine.assembly import StackTemplate
 
 __all__ = ["DEFAULT_ACCOUNT", "LocalAws"]
 

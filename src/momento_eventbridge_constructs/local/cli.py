@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..cli.status import PROG, RUN_MEANINGS, CommandError, ExitStatus, help_block
-from .assembly import list_stacks, load_stack
+from ..engine.assembly import list_stacks, load_stack
+from ..engine.parameters import add_parameters_option, missing_parameters, parse_parameters
 from .banner import print_banner
-from .parameters import add_parameters_option, missing_parameters, parse_parameters
 from .weather_demo import (
     DEMO_CITIES,
     DemoPlan,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 
-from .momento_client import MomentoHttpClient
+from ..engine.momento_client import MomentoHttpClient
 from .momento_server import LocalMomentoServer
 from .specs import PipeSpec
 

@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .momento_client import MomentoHttpClient
+from ..engine.momento_client import MomentoHttpClient
 from .momento_topics import TopicMessage, TopicStore, message_is_text
 
 __all__ = [

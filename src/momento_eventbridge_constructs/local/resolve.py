@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._aws_names import TABLE_TYPES
-from .assembly import AssemblyError, Resolver
-from .patterns import CompiledPattern, compile_pattern
+from ..engine.assembly import AssemblyError, Resolver
+from ..engine.patterns import CompiledPattern, compile_pattern
 from .resources import StackResources
 from .secret_store import LocalSecrets
 from .specs import Destination, PipeSpec, StateMachineSpec

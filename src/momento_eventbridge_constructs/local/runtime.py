@@ -22,14 +22,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .._aws_names import PIPES_PRINCIPAL
-from .assembly import StackTemplate, load_stack, synthesize
+from ..engine.assembly import StackTemplate, load_stack, synthesize
+from ..engine.momento_client import MomentoHttpClient
 from .authorizer import AccessDenied, Authorizer, RoleGuard
 from .aws import LocalAws
 from .dead_letters import DeadLetters
 from .delivery import Delivery, RetryPolicy
 from .events import DeliveryEvent, EventLog
 from .momento_backend import MomentoBackend
-from .momento_client import MomentoHttpClient
 from .momento_server import LocalMomentoServer
 from .resolve import PipeResolver
 from .resources import StackResources

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .assembly import AssemblyError, DynamicReference, parse_dynamic_references
+from ..engine.assembly import AssemblyError, DynamicReference, parse_dynamic_references
 from .aws_clients import secret_calls
 from .resources import StackResources
 

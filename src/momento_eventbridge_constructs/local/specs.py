@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from .patterns import CompiledPattern
-from .templates import TemplateError
+from ..engine.patterns import CompiledPattern
+from ..engine.templates import TemplateError
 
 __all__ = ["Destination", "PipeSpec", "StateMachineSpec"]
 

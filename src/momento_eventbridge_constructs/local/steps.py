@@ -6,10 +6,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..engine.patterns import matches_any
+from ..engine.records import filter_view, is_unchanged_write, sequence_number, target_view
 from .delivery import Delivery
 from .events import EventLog
-from .patterns import matches_any
-from .records import filter_view, is_unchanged_write, sequence_number, target_view
 
 __all__ = ["PipeSteps"]
 

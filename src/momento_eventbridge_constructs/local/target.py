@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from ..engine.templates import PipeContext, render_input_template, render_parameter
 from .specs import PipeSpec
-from .templates import PipeContext, render_input_template, render_parameter
 
 __all__ = [
     "DEFAULT_CONTENT_TYPE",

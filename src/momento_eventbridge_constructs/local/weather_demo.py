@@ -17,8 +17,8 @@ from .._aws_names import TABLE_TYPES
 from ..cli.status import CommandError
 
 if TYPE_CHECKING:
-    from .assembly import StackTemplate
-    from .momento_client import Subscription
+    from ..engine.assembly import StackTemplate
+    from ..engine.momento_client import Subscription
     from .runtime import LocalPipeline, PipeSpec
 
 __all__ = ["DemoPlan", "NotTheWeatherExample", "WeatherDemo", "check_weather_stack", "plan"]

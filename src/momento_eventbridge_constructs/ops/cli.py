@@ -22,7 +22,7 @@ from ..cli.status import (
     ExitStatus,
     help_sentence,
 )
-from ..local.parameters import add_parameters_option
+from ..engine.parameters import add_parameters_option
 
 __all__ = ["add_commands"]
 

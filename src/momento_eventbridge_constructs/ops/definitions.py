@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from .._aws_names import HTTP_INVOKE, TABLE_TYPES
-from ..local.assembly import AssemblyError, Resolver, StackTemplate, load_stack
+from ..engine.assembly import AssemblyError, Resolver, StackTemplate, load_stack
 
 __all__ = [
     "PipePath",

@@ -17,10 +17,10 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from ..local.patterns import CompiledPattern, compile_pattern, matches_any
-from ..local.records import filter_view, iso_time
+from ..engine.patterns import CompiledPattern, compile_pattern, matches_any
+from ..engine.records import filter_view, iso_time
+from ..engine.templates import PipeContext, TemplateError, render_input_template, render_parameter
 from ..local.target import DEFAULT_CONTENT_TYPE
-from ..local.templates import PipeContext, TemplateError, render_input_template, render_parameter
 from .definitions import PipePath, StackDefinitions, SyncPath, TableDefinition
 
 __all__ = [
@@ -184,7 +184,7 @@ class _SyncRenderer:
     """Runs a sync's state machine on one record, recording the calls it would make."""
 
     def __init__(self, sync: SyncPath, clock: Callable[[], float]) -> None:
-        from ..local.stepfunctions import HttpRequest, HttpResponse, StateMachineInterpreter
+        from ..engine.stepfunctions import HttpRequest, HttpResponse, StateMachineInterpreter
 
         self.sync = sync
         self._calls = threading.local()
