@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .aws_clients import LocalClients
-from .moto_server import MotoServer
+from .moto_server import DEFAULT_ACCOUNT, MotoServer
 from .provisioning import Provisioner
 
 if TYPE_CHECKING:
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from ..engine.assembly import StackTemplate
 
 __all__ = ["DEFAULT_ACCOUNT", "LocalAws"]
-
-DEFAULT_ACCOUNT = "123456789012"
 
 
 def random_account_id() -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from .._aws_names import DEFAULT_CONTENT_TYPE
 from ..engine.templates import PipeContext, render_input_template, render_parameter
 from .specs import PipeSpec
 
@@ -29,7 +30,6 @@ __all__ = [
 ]
 
 # Headers API destinations add to every call [doc: eb-api-destinations.html].
-DEFAULT_CONTENT_TYPE = "application/json; charset=utf-8"
 _USER_AGENT = "Amazon/EventBridge/ApiDestinations"
 
 

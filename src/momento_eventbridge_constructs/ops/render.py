@@ -17,10 +17,10 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from .._aws_names import DEFAULT_CONTENT_TYPE
 from ..engine.patterns import CompiledPattern, compile_pattern, matches_any
 from ..engine.records import filter_view, iso_time
 from ..engine.templates import PipeContext, TemplateError, render_input_template, render_parameter
-from ..local.target import DEFAULT_CONTENT_TYPE
 from .definitions import PipePath, StackDefinitions, SyncPath, TableDefinition
 
 __all__ = [
