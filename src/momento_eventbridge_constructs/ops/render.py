@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from .._aws_names import DEFAULT_CONTENT_TYPE
+from ..engine.errors import ReasonedError
 from ..engine.patterns import CompiledPattern, compile_pattern, matches_any
 from ..engine.records import filter_view, iso_time
+from ..engine.stack import momento_names
 from ..engine.templates import PipeContext, TemplateError, render_input_template, render_parameter
 from .definitions import PipePath, StackDefinitions, SyncPath, TableDefinition
 
@@ -34,13 +36,14 @@ __all__ = [
 _KEY_PARAMETERS = ("key", "key_base64")
 
 
-class RenderError(Exception):
-    """A record the stack cannot render (the pipe or sync would fail it too)."""
+class RenderError(ReasonedError):
+    """A record the stack cannot render (the pipe or sync would fail it too); the subject is
+    the construct path of the pipe or sync."""
 
-    def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"{source}: {reason}")
-        self.source = source
-        self.reason = reason
+    @property
+    def source(self) -> str:
+        """The construct path of the pipe or sync that cannot render it."""
+        return self.subject
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class MomentoCall:
     @property
     def names(self) -> list[str]:
         """``[cache]`` for a cache call, ``[cache, topic]`` for a publish."""
-        return [unquote(part) for part in self.path.split("/")[2:] if part]
+        return momento_names(self.path)
 
     @property
     def is_cache_call(self) -> bool:
