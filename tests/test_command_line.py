@@ -1,10 +1,11 @@
-"""The command line is defined once: one exit-status table, one error type, and no import from
-``local`` into ``ops`` (the console script's package composes both)."""
+"""The command line is defined once: one exit-status table, one error type; ``local`` and ``ops``
+run on ``engine`` and never import each other (the console script's package composes both)."""
 
 from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,18 @@ def test_the_engine_imports_no_side_and_the_sides_not_each_other(
 ) -> None:
     """engine <- local, engine <- ops; local and ops never import each other (lazy imports too)."""
     assert _importing(subpackage, forbidden) == []
+
+
+def test_the_engine_needs_no_aws_sdk_and_no_cdk() -> None:
+    """Beside the standard library, the engine imports only JSONata (the state machines')."""
+    top_level: set[str] = set()
+    for path in (PACKAGE / "engine").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                top_level.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                top_level.add((node.module or "").split(".")[0])
+    assert top_level - set(sys.stdlib_module_names) == {"jsonata"}
 
 
 def test_the_import_scan_sees_imports_inside_functions() -> None:

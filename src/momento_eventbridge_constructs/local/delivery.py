@@ -8,12 +8,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.records import iso_time, plain_keys, sequence_number
+from ..engine.records import iso_time
 from ..engine.templates import PipeContext, TemplateError
 from .authorizer import AccessDenied, RoleGuard, both_forms
 from .dead_letters import DeadLetters
 from .events import INTERNAL_ERROR, INVOCATION_ERROR, LOCAL_DECISION, EventLog
 from .specs import PipeSpec
+from .stream_records import plain_keys, sequence_number
 from .target import InternalError, InvocationError, Target
 
 __all__ = ["Delivery", "RetryPolicy", "target_permission"]
