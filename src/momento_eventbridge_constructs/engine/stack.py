@@ -31,12 +31,14 @@ __all__ = [
     "SyncPath",
     "TableDefinition",
     "TargetParameters",
+    "api_destination",
     "fill_path_parameters",
     "http_tasks",
     "momento_names",
     "path_of",
     "read_stack",
     "referenced_id",
+    "state_machine_definition",
 ]
 
 UNRESOLVED = "unresolved:"
@@ -98,6 +100,47 @@ def http_tasks(definition: Mapping[str, Any]) -> list[tuple[str, str]]:
             arguments = state.get("Arguments") or {}
             calls.append((str(arguments.get("Method", "")), str(arguments.get("ApiEndpoint"))))
     return calls
+
+
+def api_destination(
+    resources: Mapping[str, Any], logical_id: str, resolver: Resolver
+) -> tuple[str, str]:
+    """The ``HttpMethod`` (upper case) and ``InvocationEndpoint`` of an API destination.
+
+    Args:
+        resources: the stack's resources by logical ID.
+        logical_id: the ``AWS::Events::ApiDestination``.
+        resolver: resolves the two properties.
+    """
+    properties = resources[logical_id].get("Properties") or {}
+    method = resolver.resolve_string(properties.get("HttpMethod"), f"{logical_id}.HttpMethod")
+    where = f"{logical_id}.InvocationEndpoint"
+    return method.upper(), resolver.resolve_string(properties.get("InvocationEndpoint"), where)
+
+
+def state_machine_definition(
+    resources: Mapping[str, Any], logical_id: str, resolver: Resolver
+) -> dict[str, Any]:
+    """The definition of a state machine: its resolved ``DefinitionString``, parsed.
+
+    Args:
+        resources: the stack's resources by logical ID.
+        logical_id: the ``AWS::StepFunctions::StateMachine``.
+        resolver: resolves the intrinsics the definition string is built of.
+
+    Raises:
+        AssemblyError: when the string is not a JSON object.
+    """
+    properties = resources[logical_id].get("Properties") or {}
+    where = f"{logical_id}.DefinitionString"
+    text = resolver.resolve_string(properties.get("DefinitionString"), where)
+    try:
+        definition = json.loads(text)
+    except ValueError as error:
+        raise AssemblyError(f"{logical_id}: DefinitionString is not JSON: {error}") from error
+    if not isinstance(definition, dict):
+        raise AssemblyError(f"{logical_id}: DefinitionString is not a JSON object")
+    return definition
 
 
 def _strings(values: Mapping[str, Any] | None) -> dict[str, str]:
@@ -447,10 +490,7 @@ class _Reader:
         )
 
     def _pipe(self, logical_id: str, properties: Mapping[str, Any], target_id: str) -> PipePath:
-        destination = self._resources[target_id].get("Properties") or {}
-        resolve = self._resolver.resolve_string
-        endpoint = resolve(destination.get("InvocationEndpoint"), f"{target_id}.InvocationEndpoint")
-        method = resolve(destination.get("HttpMethod"), f"{target_id}.HttpMethod").upper()
+        method, endpoint = api_destination(self._resources, target_id, self._resolver)
         pipe = PipeProperties(properties, self._resolver)
         target = pipe.target_parameters()
         table_id = pipe.source_id(self._resources)
@@ -475,13 +515,7 @@ class _Reader:
 
     def _sync(self, logical_id: str, properties: Mapping[str, Any], machine_id: str) -> SyncPath:
         machine = self._resources[machine_id].get("Properties") or {}
-        text = self._resolver.resolve_string(
-            machine.get("DefinitionString"), f"{machine_id}.DefinitionString"
-        )
-        try:
-            definition = json.loads(text)
-        except ValueError as error:
-            raise AssemblyError(f"{machine_id}: DefinitionString is not JSON: {error}") from error
+        definition = state_machine_definition(self._resources, machine_id, self._resolver)
         pipe = PipeProperties(properties, self._resolver)
         table_id = pipe.source_id(self._resources)
         assert table_id is not None

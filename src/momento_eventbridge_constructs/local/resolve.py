@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from .._aws_names import TABLE_TYPES
 from ..engine.assembly import AssemblyError, Resolver
 from ..engine.patterns import compile_pattern
-from ..engine.stack import PipeProperties
+from ..engine.stack import PipeProperties, api_destination, state_machine_definition
 from .resources import StackResources
 from .secret_store import LocalSecrets
 from .specs import Destination, PipeSpec, StateMachineSpec
@@ -157,10 +156,7 @@ class PipeResolver:
         properties = self._resources.stack.resources[logical_id].get("Properties") or {}
         if properties.get("StateMachineType") != "EXPRESS":
             raise _Skip(f"state machine {logical_id} is not EXPRESS (synchronous start needs it)")
-        text = resolver.resolve_string(
-            properties.get("DefinitionString"), f"{logical_id}.DefinitionString"
-        )
-        definition = json.loads(text)
+        definition = state_machine_definition(self._resources.stack.resources, logical_id, resolver)
         connections: dict[str, tuple[str, str]] = {}
         for state in (definition.get("States") or {}).values():
             arn = ((state.get("Arguments") or {}).get("Authentication") or {}).get("ConnectionArn")
@@ -208,9 +204,7 @@ class PipeResolver:
 
     def _destination(self, logical_id: str, resolver: Resolver) -> Destination:
         properties = self._resources.stack.resources[logical_id].get("Properties") or {}
-        where = f"{logical_id}.InvocationEndpoint"
-        endpoint = resolver.resolve_string(properties.get("InvocationEndpoint"), where)
-        method = resolver.resolve_string(properties.get("HttpMethod"), f"{logical_id}.HttpMethod")
+        method, endpoint = api_destination(self._resources.stack.resources, logical_id, resolver)
         connection_arn = resolver.resolve_string(
             properties.get("ConnectionArn"), f"{logical_id}.ConnectionArn"
         )
@@ -224,7 +218,7 @@ class PipeResolver:
         else:
             header, value = self._api_key(connection_id, resolver)
         arn = self._resources.attributes[logical_id]["Arn"]
-        return Destination(logical_id, arn, method.upper(), endpoint, header, value)
+        return Destination(logical_id, arn, method, endpoint, header, value)
 
     def _api_key(self, connection_id: str, resolver: Resolver) -> tuple[str | None, str | None]:
         """The header and value an API-key connection adds (``None, None`` for other auth)."""
