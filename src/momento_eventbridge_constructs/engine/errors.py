@@ -9,7 +9,8 @@ __all__ = ["ReasonedError"]
 
 
 class ReasonedError(Exception):
-    """An error about one subject, for one reason; its message is ``<subject>: <reason>``.
+    """An error about one subject, for one reason; its message is ``<subject>: <reason>``
+    (only the subject when the reason is empty).
 
     Args:
         subject: what failed: a pipe's path, ``HTTP 500``, ``Momento answered 404``.
@@ -17,6 +18,6 @@ class ReasonedError(Exception):
     """
 
     def __init__(self, subject: str, reason: str) -> None:
-        super().__init__(f"{subject}: {reason}")
+        super().__init__(f"{subject}: {reason}" if reason else subject)
         self.subject = subject
         self.reason = reason

@@ -43,10 +43,11 @@ __all__ = [
 
 
 class MomentoError(ReasonedError, RuntimeError):
-    """A Momento call that did not succeed."""
+    """A Momento call that did not succeed; ``status`` 0 means no answer arrived."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"Momento answered {status}", message)
+        answer = f"Momento answered {status}" if status else "Momento did not answer"
+        super().__init__(answer, message)
         self.status = status
 
     @property

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlencode
 
 from ..cli.status import CommandError
 from ..engine.assembly import AssemblyError, parse_dynamic_references
+from ..engine.momento_client import MomentoError
 from .aws import AwsAccess
 from .definitions import StackDefinitions, lenient_resolver
 from .names import StackNames
@@ -30,14 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["Momento", "MomentoCallError", "momento_for_stack"]
 
 
-class MomentoCallError(Exception):
-    """A Momento call that did not succeed; ``status`` 0 means no answer arrived."""
-
-    def __init__(self, status: int, message: str) -> None:
-        answer = f"Momento answered {status}" if status else "Momento did not answer"
-        super().__init__(f"{answer}: {message}" if message else answer)
-        self.status = status
-        self.message = message
+class MomentoCallError(MomentoError):
+    """A call of the commands to Momento that did not succeed, and what to do about it."""
 
     @property
     def transient(self) -> bool:
