@@ -1,12 +1,14 @@
 """One model of a synthesized stack: its tables, its pipes and its syncs, with their paths.
 
 A pipe here is an ``AWS::Pipes::Pipe`` from a table's stream to an API destination (one Momento
-call); a sync is a pipe that starts an EXPRESS state machine synchronously. :func:`read_stack`
-reads them once, through a :class:`~.assembly.Resolver`: the local runtime passes one bound to
-the physical resources it created (and fails on anything else), the operating commands a lenient
-one that leaves a marker (:data:`UNRESOLVED`) for whatever stays unknown. The algorithms on the
-template (a pipe's parameters, ``*`` in an endpoint, the cache and topic of a URL, the HTTP tasks
-of a definition) are written here only.
+call); a sync is a pipe that starts an EXPRESS state machine synchronously. Everything is read
+through a :class:`~.assembly.Resolver`. :func:`read_stack` reads the whole model once for the
+operating commands, with a lenient resolver that leaves a marker (:data:`UNRESOLVED`) for
+whatever stays unknown; the local runtime reads each pipe with the same :class:`PipeProperties`,
+:func:`api_destination` and :func:`state_machine_definition`, through the strict resolver bound
+to the physical resources it created. The algorithms on the template (a pipe's parameters, ``*``
+in an endpoint, the cache and topic of a URL, the HTTP tasks of a definition) are written here
+only.
 
 Only the standard library is used.
 """
@@ -435,30 +437,30 @@ class _Reader:
         syncs: list[SyncPath] = []
         skipped: dict[str, str] = {}
         for logical_id, resource in self._stack.resources_of_type("AWS::Pipes::Pipe"):
-            properties = resource.get("Properties") or {}
-            reason = self._unsupported(properties, tables)
+            pipe = PipeProperties(resource.get("Properties") or {}, self._resolver)
+            reason = self._unsupported(pipe, tables)
             if reason is not None:
                 skipped[logical_id] = reason
                 continue
-            target_id = referenced_id(properties.get("Target"), self._resources)
+            target_id = pipe.target_id(self._resources)
             assert target_id is not None
             target_type = self._resources[target_id].get("Type")
             if target_type == "AWS::Events::ApiDestination":
-                pipes.append(self._pipe(logical_id, properties, target_id))
+                pipes.append(self._pipe(logical_id, pipe, target_id))
             else:
-                syncs.append(self._sync(logical_id, properties, target_id))
+                syncs.append(self._sync(logical_id, pipe, target_id))
         return StackDefinitions(self._stack, tables, tuple(pipes), tuple(syncs), skipped)
 
-    def _unsupported(self, properties: Mapping[str, Any], tables: Mapping[str, Any]) -> str | None:
-        table_id = referenced_id(properties.get("Source"), self._resources)
-        if table_id not in tables:
+    def _unsupported(self, pipe: PipeProperties, tables: Mapping[str, Any]) -> str | None:
+        """Why the commands do not handle a pipe (read before resolving anything of it)."""
+        if pipe.source_id(self._resources) not in tables:
             return "its source is not the stream of a table of this stack"
-        target_id = referenced_id(properties.get("Target"), self._resources)
+        target_id = pipe.target_id(self._resources)
         kind = None if target_id is None else self._resources[target_id].get("Type")
         if kind == "AWS::Events::ApiDestination":
             return None
         if kind == "AWS::StepFunctions::StateMachine":
-            parameters = (properties.get("TargetParameters") or {}).get(
+            parameters = (pipe.raw.get("TargetParameters") or {}).get(
                 "StepFunctionStateMachineParameters"
             ) or {}
             machine = self._resources[str(target_id)].get("Properties") or {}
@@ -489,9 +491,8 @@ class _Reader:
             ttl_attribute=str(ttl_attribute) if isinstance(ttl_attribute, str) else None,
         )
 
-    def _pipe(self, logical_id: str, properties: Mapping[str, Any], target_id: str) -> PipePath:
+    def _pipe(self, logical_id: str, pipe: PipeProperties, target_id: str) -> PipePath:
         method, endpoint = api_destination(self._resources, target_id, self._resolver)
-        pipe = PipeProperties(properties, self._resolver)
         target = pipe.target_parameters()
         table_id = pipe.source_id(self._resources)
         assert table_id is not None
@@ -513,10 +514,9 @@ class _Reader:
         )
         return _with_kind(path)
 
-    def _sync(self, logical_id: str, properties: Mapping[str, Any], machine_id: str) -> SyncPath:
+    def _sync(self, logical_id: str, pipe: PipeProperties, machine_id: str) -> SyncPath:
         machine = self._resources[machine_id].get("Properties") or {}
         definition = state_machine_definition(self._resources, machine_id, self._resolver)
-        pipe = PipeProperties(properties, self._resolver)
         table_id = pipe.source_id(self._resources)
         assert table_id is not None
         groups = [pipe.log_group_id(self._resources)]
