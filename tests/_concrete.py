@@ -2,7 +2,7 @@
 
 The outside checkers read documents, not CloudFormation: a state machine's ``DefinitionString``
 is an ``Fn::Join`` of text and ``Ref``/``Fn::GetAtt``. :func:`definitions` resolves each with the
-local runtime's :class:`~momento_eventbridge_constructs.local.assembly.Resolver`, fed with
+local runtime's :class:`~momento_eventbridge_constructs.engine.assembly.Resolver`, fed with
 deployed-looking values for the resource types a definition names. Any other ``Ref`` or
 attribute fails loudly, so a new reference in a definition cannot slip through unresolved.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from momento_eventbridge_constructs.local.assembly import Resolver, StackTemplate
+from momento_eventbridge_constructs.engine.assembly import Resolver, StackTemplate
 
 # The stacks' environment (tests/_support.py ENV).
 ACCOUNT = "123456789012"

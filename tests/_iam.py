@@ -4,7 +4,7 @@ on the roles a synthesized stack declares, with the ARNs a deployment would have
 :func:`deployed_attributes` gives every resource the attributes CloudFormation would return
 (``Ref``, ``Arn``, ``StreamArn``, ``ArnForPolicy``, ...) in the formats of the Service
 Authorization Reference and the resources' CloudFormation return values; the local runtime's
-:class:`~momento_eventbridge_constructs.local.assembly.Resolver` then turns every policy into
+:class:`~momento_eventbridge_constructs.engine.assembly.Resolver` then turns every policy into
 concrete ARNs, and :func:`~momento_eventbridge_constructs.local.roles.role_policies` gathers a
 role's trust and identity policies. :func:`simulate` decides a batch in one Node.js start;
 :class:`IamSimulateAuthorizer` keeps one Node.js process for the local runtime's hook.
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from momento_eventbridge_constructs.local.assembly import (
+from momento_eventbridge_constructs.engine.assembly import (
     AssemblyError,
     Resolver,
     StackTemplate,

@@ -1,10 +1,11 @@
-"""The command line is defined once: one exit-status table, one error type, and no import from
-``local`` into ``ops`` (the console script's package composes both)."""
+"""The command line is defined once: one exit-status table, one error type; ``local`` and ``ops``
+run on ``engine`` and never import each other (the console script's package composes both)."""
 
 from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from momento_eventbridge_constructs.cli.status import (
     ExitStatus,
     Meanings,
 )
-from momento_eventbridge_constructs.local.assembly import AssemblyError
+from momento_eventbridge_constructs.engine.assembly import AssemblyError
 from momento_eventbridge_constructs.local.weather_demo import NotTheWeatherExample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,19 +95,56 @@ def _importing(subpackage: str, forbidden: str) -> list[str]:
 
 def test_the_import_scan_resolves_relative_imports() -> None:
     """The scan resolves relative imports (else the next tests prove nothing)."""
-    assert "momento_eventbridge_constructs.local.assembly" in _imports_of("ops")["ops/context.py"]
+    assert "momento_eventbridge_constructs.engine.assembly" in _imports_of("ops")["ops/context.py"]
     assert "momento_eventbridge_constructs.cli.status" in _imports_of("local")["local/cli.py"]
 
 
-def test_no_module_of_local_imports_ops() -> None:
-    assert _importing("local", "ops") == []
+@pytest.mark.parametrize(
+    ("subpackage", "forbidden"),
+    [
+        ("engine", "local"),
+        ("engine", "ops"),
+        ("engine", "cli"),
+        ("local", "ops"),
+        ("ops", "local"),
+    ],
+)
+def test_the_engine_imports_no_side_and_the_sides_not_each_other(
+    subpackage: str, forbidden: str
+) -> None:
+    """engine <- local, engine <- ops; local and ops never import each other (lazy imports too)."""
+    assert _importing(subpackage, forbidden) == []
 
 
-def test_local_and_ops_reach_the_command_line_only_for_its_statuses() -> None:
+def test_the_engine_needs_no_aws_sdk_and_no_cdk() -> None:
+    """Beside the standard library, the engine imports only JSONata (the state machines')."""
+    top_level: set[str] = set()
+    for path in (PACKAGE / "engine").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                top_level.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                top_level.add((node.module or "").split(".")[0])
+    assert top_level - set(sys.stdlib_module_names) == {"jsonata"}
+
+
+def test_the_import_scan_sees_imports_inside_functions() -> None:
+    """A lazy import in a function body counts (else the test above misses most of them)."""
+    assert (
+        "momento_eventbridge_constructs.local.runtime" in _imports_of("local")["local/__init__.py"]
+    )
+
+
+def test_local_and_ops_reach_the_command_line_only_for_its_statuses_and_options() -> None:
     """Only the console script's package composes the commands; neither side imports it."""
     for side in ("local", "ops"):
-        assert _importing(side, r"cli\.(?!status\b)") == []
+        assert _importing(side, r"cli\.(?!(status|options)\b)") == []
 
 
-def test_the_exit_statuses_depend_on_nothing_of_the_package() -> None:
-    assert _imported_modules(PACKAGE / "cli" / "status.py") == set()
+def test_the_exit_statuses_depend_on_nothing_but_the_status_type() -> None:
+    assert _imported_modules(PACKAGE / "cli" / "status.py") == {
+        "momento_eventbridge_constructs._exit_status",
+        "momento_eventbridge_constructs._exit_status.CommandError",
+        "momento_eventbridge_constructs._exit_status.ExitStatus",
+    }
+    assert _imported_modules(PACKAGE / "_exit_status.py") == set()

@@ -22,7 +22,7 @@ from momento_eventbridge_constructs import (
     MomentoOperation,
     MomentoPayload,
 )
-from momento_eventbridge_constructs.local.stepfunctions import (
+from momento_eventbridge_constructs.engine.stepfunctions import (
     HttpRequest,
     HttpResponse,
     StateMachineInterpreter,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "CDK_PARAMETERS",
+    "DEFAULT_CONTENT_TYPE",
     "HTTP_INVOKE",
     "PIPES_PRINCIPAL",
     "SQS_SEND_MESSAGE",
@@ -28,6 +29,10 @@ SQS_SEND_MESSAGE = "arn:aws:states:::sqs:sendMessage"
 # The service principal a pipe's role trusts
 # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-permissions.html).
 PIPES_PRINCIPAL = "pipes.amazonaws.com"
+
+# The Content-Type an API destination sends a body with unless the pipe sets one
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-api-destinations.html).
+DEFAULT_CONTENT_TYPE = "application/json; charset=utf-8"
 
 # Parameters CDK adds to every template it synthesizes (the bootstrap version check); their
 # value comes from SSM once deployed, so neither the local runtime nor the commands need one.

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from momento_eventbridge_constructs.local import LocalPipeline
-from momento_eventbridge_constructs.local.assembly import (
+from momento_eventbridge_constructs.engine.assembly import (
     AssemblyError,
     Resolver,
     StackTemplate,
@@ -18,6 +17,7 @@ from momento_eventbridge_constructs.local.assembly import (
     load_stack,
     parse_dynamic_references,
 )
+from momento_eventbridge_constructs.local import LocalPipeline
 
 CACHE = "momento-eventbridge-cache"
 

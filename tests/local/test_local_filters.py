@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from momento_eventbridge_constructs.engine.patterns import compile_pattern, matches_any
+from momento_eventbridge_constructs.engine.records import filter_view, target_view
 from momento_eventbridge_constructs.local import LocalPipeline
-from momento_eventbridge_constructs.local.patterns import compile_pattern, matches_any
-from momento_eventbridge_constructs.local.records import filter_view, target_view
 
 CACHE = "momento-eventbridge-cache"
 RECORDS: list[dict[str, Any]] = json.loads(

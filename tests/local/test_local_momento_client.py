@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from momento_eventbridge_constructs.local.momento_client import (
+from momento_eventbridge_constructs.engine.momento_client import (
     Discontinuity,
     MomentoHttpClient,
     PollResult,

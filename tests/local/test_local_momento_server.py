@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from momento_eventbridge_constructs.local.momento_client import MomentoError, MomentoHttpClient
+from momento_eventbridge_constructs.engine.momento_client import MomentoError, MomentoHttpClient
 from momento_eventbridge_constructs.local.momento_server import (
     MAX_ITEM_BYTES,
     MAX_MESSAGE_BYTES,

@@ -22,12 +22,12 @@ import boto3
 import pytest
 
 from momento_eventbridge_constructs.cli import main
-from momento_eventbridge_constructs.local import LocalPipeline, MomentoHttpClient
-from momento_eventbridge_constructs.local.assembly import AssemblyError, load_stack
-from momento_eventbridge_constructs.local.parameters import (
+from momento_eventbridge_constructs.engine.assembly import AssemblyError, load_stack
+from momento_eventbridge_constructs.engine.parameters import (
     missing_parameters,
     parse_parameters,
 )
+from momento_eventbridge_constructs.local import LocalPipeline, MomentoHttpClient
 
 from .. import _isolation
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from momento_eventbridge_constructs.local.patterns import (
+from momento_eventbridge_constructs.engine.patterns import (
     MAX_OR_COMBINATIONS,
     OPERATORS_PAGE,
     PatternError,

@@ -23,10 +23,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from momento_eventbridge_constructs.local._sfn_errors import error_matches
-from momento_eventbridge_constructs.local._sfn_http import build_request
-from momento_eventbridge_constructs.local.momento_server import LocalMomentoServer
-from momento_eventbridge_constructs.local.stepfunctions import (
+from momento_eventbridge_constructs.engine._sfn_errors import error_matches
+from momento_eventbridge_constructs.engine._sfn_http import build_request
+from momento_eventbridge_constructs.engine.stepfunctions import (
     DefinitionError,
     ExecutionResult,
     HttpRequest,
@@ -36,6 +35,7 @@ from momento_eventbridge_constructs.local.stepfunctions import (
     StatesError,
     urllib_transport,
 )
+from momento_eventbridge_constructs.local.momento_server import LocalMomentoServer
 
 START = datetime(2026, 11, 28, 12, 0, 0, 250_000, tzinfo=timezone.utc)
 START_EPOCH = int(START.timestamp())

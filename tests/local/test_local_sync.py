@@ -20,8 +20,8 @@ import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 
 from momento_eventbridge_constructs import DynamoToMomentoSync, MomentoOperation, MomentoPayload
+from momento_eventbridge_constructs.engine.assembly import load_stack
 from momento_eventbridge_constructs.local import LocalPipeline
-from momento_eventbridge_constructs.local.assembly import load_stack
 
 from .._iam import IamSimulateAuthorizer
 from .._support import ENDPOINT, ENV, destinations

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from momento_eventbridge_constructs.local.templates import (
+from momento_eventbridge_constructs.engine.templates import (
     MissingPathError,
     PipeContext,
     TemplateError,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from momento_eventbridge_constructs.local import LocalPipeline
-from momento_eventbridge_constructs.local.records import is_unchanged_write
+from momento_eventbridge_constructs.local.stream_records import is_unchanged_write
 
 CACHE = "momento-eventbridge-cache"
 TOPIC = "momento-eventbridge-topic"

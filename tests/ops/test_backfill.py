@@ -56,9 +56,9 @@ def _bulk_items(count: int) -> list[dict[str, Any]]:
 
 def _rendered_by_the_runtime(deployed: Any) -> dict[str, tuple[bytes, str]]:
     """What the running pipe's own target renders for every INSERT record of the stream."""
-    from momento_eventbridge_constructs.local.records import target_view
+    from momento_eventbridge_constructs.engine.records import target_view
+    from momento_eventbridge_constructs.engine.templates import PipeContext
     from momento_eventbridge_constructs.local.target import HttpTarget
-    from momento_eventbridge_constructs.local.templates import PipeContext
 
     (pipe,) = deployed.lp.pipes
     streams = deployed.lp.aws.streams()

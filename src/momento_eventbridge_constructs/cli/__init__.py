@@ -4,7 +4,8 @@ One parser (:mod:`.parser`) on which :mod:`momento_eventbridge_constructs.local.
 ``demo`` and ``local`` and :mod:`momento_eventbridge_constructs.ops.cli` registers
 ``backfill``, ``redrive`` and ``verify``; one handler that sets up logging, runs the chosen
 command and turns a :class:`~.status.CommandError` into its exit status (:mod:`.status`).
-Neither ``local`` nor ``ops`` imports the other's commands.
+``local`` and ``ops`` never import each other; both run on
+:mod:`momento_eventbridge_constructs.engine`.
 """
 
 from __future__ import annotations

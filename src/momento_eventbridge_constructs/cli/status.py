@@ -13,9 +13,10 @@ Only the standard library is used.
 
 from __future__ import annotations
 
-import enum
 import textwrap
 from collections.abc import Sequence
+
+from .._exit_status import CommandError, ExitStatus
 
 __all__ = [
     "INSTALL_HINT",
@@ -27,25 +28,6 @@ __all__ = [
     "help_block",
     "help_sentence",
 ]
-
-
-class ExitStatus(enum.IntEnum):
-    """The status the process exits with."""
-
-    OK = 0
-    FAILED = 1
-    NOT_RUN = 2
-    INTERRUPTED = 130
-
-
-class CommandError(Exception):
-    """The command cannot run as asked; the message says what to change.
-
-    Nothing ran, or nothing more runs: the command line prints ``error: <message>`` and exits
-    with :attr:`exit_status`.
-    """
-
-    exit_status: ExitStatus = ExitStatus.NOT_RUN
 
 
 Meanings = Sequence[tuple[ExitStatus, str]]

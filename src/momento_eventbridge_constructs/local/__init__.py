@@ -9,18 +9,19 @@ Install with the ``local`` extra (``pip install 'momento-eventbridge-constructs[
         lp.drain(timeout=10)
         print(lp.momento.get("momento-eventbridge-cache", "New York"))
 
-The pattern matcher, the template renderer and the Momento server/client only need the
-standard library; :class:`LocalPipeline` needs ``boto3`` and ``moto`` and is imported lazily.
+The Momento server only needs the standard library, as do the pattern matcher, the template
+renderer and the Momento client re-exported here from :mod:`momento_eventbridge_constructs.engine`;
+:class:`LocalPipeline` needs ``boto3`` and ``moto`` and is imported lazily.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .momento_client import MomentoError, MomentoHttpClient, Subscription
+from ..engine.momento_client import MomentoError, MomentoHttpClient, Subscription
+from ..engine.patterns import PatternError, compile_pattern, matches
+from ..engine.templates import MissingPathError, PipeContext, render_input_template
 from .momento_server import LocalMomentoServer
-from .patterns import PatternError, compile_pattern, matches
-from .templates import MissingPathError, PipeContext, render_input_template
 
 if TYPE_CHECKING:
     from .runtime import DeliveryEvent, LocalPipeline, PipeSpec

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .aws_clients import LocalClients
-from .moto_server import MotoServer
+from .moto_server import DEFAULT_ACCOUNT, MotoServer
 from .provisioning import Provisioner
 
 if TYPE_CHECKING:
@@ -27,11 +27,9 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sqs.client import SQSClient
 
-    from .assembly import StackTemplate
+    from ..engine.assembly import StackTemplate
 
 __all__ = ["DEFAULT_ACCOUNT", "LocalAws"]
-
-DEFAULT_ACCOUNT = "123456789012"
 
 
 def random_account_id() -> str:

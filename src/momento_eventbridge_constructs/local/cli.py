@@ -29,10 +29,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..cli.options import add_parameters_option
 from ..cli.status import PROG, RUN_MEANINGS, CommandError, ExitStatus, help_block
-from .assembly import list_stacks, load_stack
+from ..engine.assembly import list_stacks, load_stack
+from ..engine.parameters import missing_parameters, parse_parameters
 from .banner import print_banner
-from .parameters import add_parameters_option, missing_parameters, parse_parameters
+from .momento_backend import MOMENTO_MODES
+from .moto_server import DEFAULT_ACCOUNT
 from .weather_demo import (
     DEMO_CITIES,
     DemoPlan,
@@ -48,13 +51,10 @@ __all__ = ["add_commands"]
 
 _EXIT_STATUS_HELP = help_block(RUN_MEANINGS)
 DEFAULT_ASSEMBLY = "cdk.out"
-MOMENTO_MODES = ("auto", "local", "remote")
 _REMOTE_VARIABLES = ("MOMENTO_API_KEY", "MOMENTO_API_ENDPOINT")
 BUNDLED_MODULE = "momento_eventbridge_constructs.examples.weather"
 BUNDLED_STACK = "WeatherStack"
 SYNTH_TIMEOUT_SECONDS = 600
-# moto's default account: the AWS CLI and SDKs reach the local resources without extra headers.
-LOCAL_ACCOUNT = "123456789012"
 
 _DEMO_TEXT = """\
 Run the weather demo on this machine, without AWS or Momento accounts: insert three cities
@@ -230,7 +230,11 @@ def _run_local(arguments: argparse.Namespace, out: TextIO) -> ExitStatus:
     why = _momento_why("local", arguments.momento)
     _say(out, "Starting local AWS and Momento...")
     with pipeline_class.from_cloud_assembly(
-        assembly, stack, account_id=LOCAL_ACCOUNT, parameters=parameters, momento=arguments.momento
+        assembly,
+        stack,
+        account_id=DEFAULT_ACCOUNT,
+        parameters=parameters,
+        momento=arguments.momento,
     ) as lp:
         print_banner(lp, out, why)
         lp.add_listener(_printer(out))

@@ -11,9 +11,9 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from ..engine.records import iso_time
 from .authorizer import AccessDenied, RoleGuard
 from .aws import LocalAws
-from .records import iso_time
 from .specs import PipeSpec
 
 __all__ = ["DeadLetters"]

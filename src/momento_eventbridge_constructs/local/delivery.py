@@ -8,13 +8,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine.records import iso_time
+from ..engine.templates import PipeContext, TemplateError
 from .authorizer import AccessDenied, RoleGuard, both_forms
 from .dead_letters import DeadLetters
 from .events import INTERNAL_ERROR, INVOCATION_ERROR, LOCAL_DECISION, EventLog
-from .records import iso_time, plain_keys, sequence_number
 from .specs import PipeSpec
+from .stream_records import plain_keys, sequence_number
 from .target import InternalError, InvocationError, Target
-from .templates import PipeContext, TemplateError
 
 __all__ = ["Delivery", "RetryPolicy", "target_permission"]
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .records import plain_keys, sequence_number
+from .stream_records import plain_keys, sequence_number
 
 __all__ = ["INTERNAL_ERROR", "INVOCATION_ERROR", "LOCAL_DECISION", "DeliveryEvent", "EventLog"]
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 
-from .momento_client import MomentoHttpClient
+from ..engine.momento_client import MomentoHttpClient
 from .momento_server import LocalMomentoServer
 from .specs import PipeSpec
 
-__all__ = ["MomentoBackend"]
+__all__ = ["MOMENTO_MODES", "MomentoBackend"]
 
-_MODES = ("auto", "local", "remote")
+MOMENTO_MODES = ("auto", "local", "remote")
+"""The ``momento`` modes: ``auto`` (remote when both variables are set), ``local``, ``remote``."""
 
 
 def _remote_configured(environ: Mapping[str, str]) -> bool:
@@ -39,7 +40,7 @@ class MomentoBackend:
     """
 
     def __init__(self, mode: str, clock: Callable[[], float]) -> None:
-        if mode not in _MODES:
+        if mode not in MOMENTO_MODES:
             raise ValueError("momento must be 'auto', 'local' or 'remote'")
         configured = _remote_configured(os.environ)
         if mode == "remote" and not configured:

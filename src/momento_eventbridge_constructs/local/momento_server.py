@@ -25,11 +25,11 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .momento_client import MomentoHttpClient
+from .._lifecycle import Lifecycle
+from ..engine.momento_client import MomentoHttpClient
 from .momento_topics import TopicMessage, TopicStore, message_is_text
 
 __all__ = [
@@ -94,7 +94,7 @@ class _Reply(Exception):
         self.message = message
 
 
-class LocalMomentoServer:
+class LocalMomentoServer(Lifecycle):
     """An in-memory Momento HTTP API on ``127.0.0.1``.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`.
@@ -185,17 +185,6 @@ class LocalMomentoServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-
-    def __enter__(self) -> LocalMomentoServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- configuration and inspection ------------------------------------------------------
 

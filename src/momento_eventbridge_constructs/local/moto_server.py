@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["MotoServer"]
+__all__ = ["DEFAULT_ACCOUNT", "MotoServer"]
+
+DEFAULT_ACCOUNT = "123456789012"
+"""moto's default account: the AWS CLI and SDKs reach the local resources without extra headers."""
 
 
 def _moto_server_class() -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .assembly import AssemblyError, StackTemplate
+from ..engine.assembly import AssemblyError, StackTemplate
 from .aws_clients import LocalClients
 
 __all__ = ["Provisioner"]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from .._aws_names import TABLE_TYPES
-from .assembly import AssemblyError, Resolver
-from .patterns import CompiledPattern, compile_pattern
+from ..engine.assembly import AssemblyError, Resolver
+from ..engine.patterns import compile_pattern
+from ..engine.stack import PipeProperties, api_destination, state_machine_definition
 from .resources import StackResources
 from .secret_store import LocalSecrets
 from .specs import Destination, PipeSpec, StateMachineSpec
@@ -30,15 +30,6 @@ def _int(value: Any, default: int) -> int:
         return int(value)
     except (TypeError, ValueError) as error:
         raise AssemblyError(f"expected an integer, got {value!r}") from error
-
-
-def _strings(values: Mapping[str, Any] | None) -> dict[str, str]:
-    return {str(key): str(value) for key, value in (values or {}).items()}
-
-
-def _filters(source_parameters: Mapping[str, Any]) -> tuple[CompiledPattern, ...]:
-    entries = (source_parameters.get("FilterCriteria") or {}).get("Filters") or []
-    return tuple(compile_pattern(entry["Pattern"]) for entry in entries)
 
 
 class PipeResolver:
@@ -69,16 +60,15 @@ class PipeResolver:
     def _pipe(self, logical_id: str, properties: Mapping[str, Any], resolver: Resolver) -> PipeSpec:
         if properties.get("DesiredState") == "STOPPED":
             raise _Skip("DesiredState is STOPPED")
-        source, table_id = self._source(logical_id, properties, resolver)
-        source_parameters = resolver.resolve(properties.get("SourceParameters") or {})
-        stream = source_parameters.get("DynamoDBStreamParameters") or {}
+        pipe = PipeProperties(properties, resolver)
+        source, table_id = self._source(logical_id, pipe)
+        stream = pipe.stream()
         batch_size, starting = self._stream_position(logical_id, stream)
         dlq_arn = (stream.get("DeadLetterConfig") or {}).get("Arn")
         dlq_url = self._dead_letter_url(logical_id, dlq_arn)
-        filters = _filters(source_parameters)
-        destination, machine = self._target(logical_id, properties, resolver)
-        target_parameters = resolver.resolve(properties.get("TargetParameters") or {})
-        http = target_parameters.get("HttpParameters") or {}
+        filters = tuple(compile_pattern(pattern) for pattern in pipe.filters())
+        destination, machine = self._target(logical_id, pipe, resolver)
+        target = pipe.target_parameters()
         attributes = self._resources.attributes[logical_id]
         return PipeSpec(
             role_arn=self._role_arn(properties, resolver),
@@ -94,20 +84,18 @@ class PipeResolver:
             dead_letter_arn=dlq_arn,
             dead_letter_url=dlq_url,
             filters=filters,
-            input_template=target_parameters.get("InputTemplate"),
-            path_parameter_values=tuple(str(v) for v in http.get("PathParameterValues") or []),
-            query_parameters=_strings(http.get("QueryStringParameters")),
-            header_parameters=_strings(http.get("HeaderParameters")),
+            input_template=target.input_template,
+            path_parameter_values=target.path_values,
+            query_parameters=target.query,
+            header_parameters=target.headers,
             destination=destination,
             state_machine=machine,
         )
 
-    def _source(
-        self, logical_id: str, properties: Mapping[str, Any], resolver: Resolver
-    ) -> tuple[str, str]:
+    def _source(self, logical_id: str, pipe: PipeProperties) -> tuple[str, str]:
         """The source stream ARN and the logical ID of its table."""
         try:
-            source = resolver.resolve_string(properties.get("Source"), f"{logical_id}.Source")
+            source = pipe.source(f"{logical_id}.Source")
         except AssemblyError as error:
             raise _Skip(f"source is not a table of this stack ({error})") from error
         table_id = self._resources.find("StreamArn", source, TABLE_TYPES)
@@ -145,19 +133,16 @@ class PipeResolver:
         return self._resources.attributes[queue_id]["Ref"]
 
     def _target(
-        self, logical_id: str, properties: Mapping[str, Any], resolver: Resolver
+        self, logical_id: str, pipe: PipeProperties, resolver: Resolver
     ) -> tuple[Destination, StateMachineSpec | None]:
-        target = resolver.resolve_string(properties.get("Target"), f"{logical_id}.Target")
+        target = pipe.target(f"{logical_id}.Target")
         destination_id = self._resources.find("Arn", target, ["AWS::Events::ApiDestination"])
         if destination_id is not None:
             return self._destination(destination_id, resolver), None
         machine_id = self._resources.find("Arn", target, ["AWS::StepFunctions::StateMachine"])
         if machine_id is None:
             raise _Skip(f"target {target} is not an API destination or state machine of this stack")
-        parameters = resolver.resolve(properties.get("TargetParameters") or {})
-        invocation = (parameters.get("StepFunctionStateMachineParameters") or {}).get(
-            "InvocationType"
-        )
+        invocation = pipe.target_parameters().invocation_type
         if invocation != "REQUEST_RESPONSE":
             raise _Skip(
                 f"state machine target with InvocationType {invocation}: only "
@@ -171,10 +156,7 @@ class PipeResolver:
         properties = self._resources.stack.resources[logical_id].get("Properties") or {}
         if properties.get("StateMachineType") != "EXPRESS":
             raise _Skip(f"state machine {logical_id} is not EXPRESS (synchronous start needs it)")
-        text = resolver.resolve_string(
-            properties.get("DefinitionString"), f"{logical_id}.DefinitionString"
-        )
-        definition = json.loads(text)
+        definition = state_machine_definition(self._resources.stack.resources, logical_id, resolver)
         connections: dict[str, tuple[str, str]] = {}
         for state in (definition.get("States") or {}).values():
             arn = ((state.get("Arguments") or {}).get("Authentication") or {}).get("ConnectionArn")
@@ -222,9 +204,7 @@ class PipeResolver:
 
     def _destination(self, logical_id: str, resolver: Resolver) -> Destination:
         properties = self._resources.stack.resources[logical_id].get("Properties") or {}
-        where = f"{logical_id}.InvocationEndpoint"
-        endpoint = resolver.resolve_string(properties.get("InvocationEndpoint"), where)
-        method = resolver.resolve_string(properties.get("HttpMethod"), f"{logical_id}.HttpMethod")
+        method, endpoint = api_destination(self._resources.stack.resources, logical_id, resolver)
         connection_arn = resolver.resolve_string(
             properties.get("ConnectionArn"), f"{logical_id}.ConnectionArn"
         )
@@ -238,7 +218,7 @@ class PipeResolver:
         else:
             header, value = self._api_key(connection_id, resolver)
         arn = self._resources.attributes[logical_id]["Arn"]
-        return Destination(logical_id, arn, method.upper(), endpoint, header, value)
+        return Destination(logical_id, arn, method, endpoint, header, value)
 
     def _api_key(self, connection_id: str, resolver: Resolver) -> tuple[str | None, str | None]:
         """The header and value an API-key connection adds (``None, None`` for other auth)."""

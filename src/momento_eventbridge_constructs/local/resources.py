@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._aws_names import TABLE_TYPES
-from .assembly import AssemblyError, Resolver, StackTemplate
+from ..engine.assembly import AssemblyError, Resolver, StackTemplate
 from .aws import LocalAws
 
 __all__ = ["StackResources"]

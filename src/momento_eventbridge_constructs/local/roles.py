@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .assembly import AssemblyError, Resolver, StackTemplate
+from ..engine.assembly import AssemblyError, Resolver, StackTemplate
 
 __all__ = ["RolePolicies", "role_policies"]
 

@@ -18,18 +18,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from .._aws_names import PIPES_PRINCIPAL
-from .assembly import StackTemplate, load_stack, synthesize
+from .._lifecycle import Lifecycle
+from ..engine.assembly import StackTemplate, load_stack, synthesize
+from ..engine.momento_client import MomentoHttpClient
 from .authorizer import AccessDenied, Authorizer, RoleGuard
 from .aws import LocalAws
 from .dead_letters import DeadLetters
 from .delivery import Delivery, RetryPolicy
 from .events import DeliveryEvent, EventLog
 from .momento_backend import MomentoBackend
-from .momento_client import MomentoHttpClient
 from .momento_server import LocalMomentoServer
 from .resolve import PipeResolver
 from .resources import StackResources
@@ -53,7 +53,7 @@ _LOG = logging.getLogger("momento_eventbridge_constructs.local")
 STREAM_READS = ("dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords")
 
 
-class LocalPipeline:
+class LocalPipeline(Lifecycle):
     """Runs the pipes of one synthesized stack against local AWS and (local) Momento.
 
     Use :meth:`from_cloud_assembly` and a ``with`` block. Args:
@@ -154,18 +154,6 @@ class LocalPipeline:
         return cls(synthesize(stack), **options)
 
     # -- lifecycle -------------------------------------------------------------------------
-
-    def __enter__(self) -> LocalPipeline:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> LocalPipeline:
         """Start the servers, create the resources, and (by default) start the pipes."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .assembly import AssemblyError, DynamicReference, parse_dynamic_references
+from ..engine.assembly import AssemblyError, DynamicReference, parse_dynamic_references
 from .resources import StackResources
 
 __all__ = ["LocalSecrets"]

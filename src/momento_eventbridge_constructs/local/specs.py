@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import urlsplit
 
-from .patterns import CompiledPattern
-from .templates import TemplateError
+from ..engine.patterns import CompiledPattern
+from ..engine.stack import fill_path_parameters, http_tasks, momento_names
+from ..engine.templates import TemplateError
 
 __all__ = ["Destination", "PipeSpec", "StateMachineSpec"]
 
@@ -44,13 +45,7 @@ class StateMachineSpec:
 
     def http_calls(self) -> list[tuple[str, str]]:
         """``(method, ApiEndpoint)`` of every HTTP task of the definition."""
-        states = self.definition.get("States") or {}
-        calls = []
-        for state in states.values():
-            if state.get("Resource") == "arn:aws:states:::http:invoke":
-                arguments = state.get("Arguments") or {}
-                calls.append((str(arguments.get("Method")), str(arguments.get("ApiEndpoint"))))
-        return calls
+        return http_tasks(self.definition)
 
 
 @dataclass(frozen=True)
@@ -88,17 +83,7 @@ class PipeSpec:
             TemplateError: when the counts of ``*`` and of values differ.
         """
         endpoint = self.destination.endpoint
-        pieces = endpoint.split("*")
-        values = self.path_parameter_values
-        if len(pieces) - 1 != len(values):
-            raise TemplateError(
-                f"pipe {self.name}: endpoint {endpoint} has {len(pieces) - 1} '*' but "
-                f"{len(values)} PathParameterValues"
-            )
-        url = pieces[0]
-        for value, piece in zip(values, pieces[1:], strict=True):
-            url += quote(value, safe="") + piece
-        return url
+        return fill_path_parameters(endpoint, self.path_parameter_values, f"pipe {self.name}")
 
     def calls(self) -> list[tuple[str, str]]:
         """``(method, deployed URL)`` of every Momento call the pipe (or its state machine)
@@ -119,9 +104,7 @@ class PipeSpec:
         """Every Momento cache the pipe (or its state machine) calls."""
         names: list[str] = []
         for _, url in self.calls():
-            parts = [part for part in urlsplit(url).path.split("/") if part]
-            if len(parts) >= 2 and parts[0] in ("cache", "topics"):
-                name = unquote(parts[1])
+            for name in momento_names(urlsplit(url).path)[:1]:
                 if name not in names:
                     names.append(name)
         return names

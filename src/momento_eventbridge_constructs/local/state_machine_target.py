@@ -28,11 +28,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .._aws_names import HTTP_INVOKE, SQS_SEND_MESSAGE
-from ._sfn_errors import PERMISSIONS
-from .authorizer import AccessDenied, RoleGuard, both_forms
-from .aws import LocalAws
-from .specs import PipeSpec, StateMachineSpec
-from .stepfunctions import (
+from ..engine._sfn_errors import PERMISSIONS
+from ..engine.stepfunctions import (
     DEFAULT_ROLE_ARN,
     HttpRequest,
     HttpResponse,
@@ -41,8 +38,11 @@ from .stepfunctions import (
     StatesError,
     urllib_transport,
 )
+from ..engine.templates import PipeContext
+from .authorizer import AccessDenied, RoleGuard, both_forms
+from .aws import LocalAws
+from .specs import PipeSpec, StateMachineSpec
 from .target import InternalError, InvocationError, TargetRequest
-from .templates import PipeContext
 
 __all__ = ["PIPES_STATE_MACHINE_PAYLOAD_CHARACTERS", "STATES_PRINCIPAL", "StateMachineTarget"]
 

@@ -6,10 +6,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..engine.patterns import matches_any
+from ..engine.records import filter_view, target_view
 from .delivery import Delivery
 from .events import EventLog
-from .patterns import matches_any
-from .records import filter_view, is_unchanged_write, sequence_number, target_view
+from .stream_records import is_unchanged_write, sequence_number
 
 __all__ = ["PipeSteps"]
 

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from .._aws_names import DEFAULT_CONTENT_TYPE
+from ..engine.errors import ReasonedError
+from ..engine.templates import PipeContext, render_input_template, render_parameter
 from .specs import PipeSpec
-from .templates import PipeContext, render_input_template, render_parameter
 
 __all__ = [
     "DEFAULT_CONTENT_TYPE",
@@ -29,7 +31,6 @@ __all__ = [
 ]
 
 # Headers API destinations add to every call [doc: eb-api-destinations.html].
-DEFAULT_CONTENT_TYPE = "application/json; charset=utf-8"
 _USER_AGENT = "Amazon/EventBridge/ApiDestinations"
 
 
@@ -37,13 +38,13 @@ class InternalError(Exception):
     """The target could not be reached: connection refused or reset, or no answer in time."""
 
 
-class InvocationError(Exception):
-    """The target answered with a status outside 2xx."""
+class InvocationError(ReasonedError):
+    """The target answered with a status outside 2xx; ``reason`` is what it answered (or why
+    its execution failed)."""
 
     def __init__(self, status: int, detail: str) -> None:
-        super().__init__(f"HTTP {status}: {detail}")
+        super().__init__(f"HTTP {status}", detail)
         self.status = status
-        self.detail = detail
 
 
 @dataclass(frozen=True)

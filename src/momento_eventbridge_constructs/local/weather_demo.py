@@ -11,14 +11,15 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from .._aws_names import TABLE_TYPES
 from ..cli.status import CommandError
+from ..engine.stack import momento_names
 
 if TYPE_CHECKING:
-    from .assembly import StackTemplate
-    from .momento_client import Subscription
+    from ..engine.assembly import StackTemplate
+    from ..engine.momento_client import Subscription
     from .runtime import LocalPipeline, PipeSpec
 
 __all__ = ["DemoPlan", "NotTheWeatherExample", "WeatherDemo", "check_weather_stack", "plan"]
@@ -123,13 +124,13 @@ def plan(lp: LocalPipeline, table_id: str) -> DemoPlan:
     topic: tuple[str, str] | None = None
     for spec in (spec for spec in lp.pipes if spec.table_logical_id == table_id):
         for method, url in spec.calls():
-            path = [unquote(part) for part in urlsplit(url).path.split("/") if part]
-            if len(path) == 2 and path[0] == "cache" and method == "PUT" and put is None:
-                put, cache = spec, path[1]
-            elif len(path) == 2 and path[0] == "cache" and method == "DELETE" and not delete:
+            names = momento_names(urlsplit(url).path)
+            if len(names) == 1 and method == "PUT" and put is None:
+                put, cache = spec, names[0]
+            elif len(names) == 1 and method == "DELETE" and not delete:
                 delete = spec
-            elif len(path) == 3 and path[0] == "topics" and method == "POST" and not topic:
-                topic_pipe, topic = spec, (path[1], path[2])
+            elif len(names) == 2 and method == "POST" and not topic:
+                topic_pipe, topic = spec, (names[0], names[1])
     if put is None:
         raise NotTheWeatherExample(f"no pipe on table {table_id} runs locally: {NEEDS}")
     return DemoPlan(lp.table_name(table_id), cache, put, delete, topic, topic_pipe)

@@ -15,7 +15,6 @@ Programmatic use::
 from __future__ import annotations
 
 from .backfill import BackfillOptions, BackfillReport, run_backfill
-from .cli import add_commands
 from .context import OpsContext
 from .redrive import RedriveOptions, RedriveReport, run_redrive
 from .verify import VerifyOptions, VerifyReport, run_verify
@@ -28,7 +27,6 @@ __all__ = [
     "RedriveReport",
     "VerifyOptions",
     "VerifyReport",
-    "add_commands",
     "run_backfill",
     "run_redrive",
     "run_verify",

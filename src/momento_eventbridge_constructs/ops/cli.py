@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from ..cli.options import add_parameters_option
 from ..cli.status import (
     INSTALL_HINT,
     OPERATE_MEANINGS,
@@ -22,7 +23,6 @@ from ..cli.status import (
     ExitStatus,
     help_sentence,
 )
-from ..local.parameters import add_parameters_option
 
 __all__ = ["add_commands"]
 

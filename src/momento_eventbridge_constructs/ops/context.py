@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..local.assembly import load_stack
-from ..local.parameters import parse_parameters
+from ..engine.assembly import load_stack
+from ..engine.parameters import parse_parameters
 from .aws import AwsAccess
 from .definitions import StackDefinitions, read_definitions
 from .momento import Momento, momento_for_stack

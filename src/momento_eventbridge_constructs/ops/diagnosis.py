@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from ..local.records import json_safe
+from ..engine.records import json_safe
 from .context import OpsContext
 from .stream import StreamExpired, read_range
 

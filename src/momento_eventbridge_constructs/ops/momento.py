@@ -18,26 +18,21 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from ..cli.status import CommandError
-from ..local.assembly import AssemblyError, parse_dynamic_references
+from ..engine.assembly import AssemblyError, parse_dynamic_references
+from ..engine.momento_client import MomentoError
 from .aws import AwsAccess
 from .definitions import StackDefinitions, lenient_resolver
 from .names import StackNames
 from .render import MomentoCall
 
 if TYPE_CHECKING:
-    from ..local.momento_client import Subscription
+    from ..engine.momento_client import Subscription
 
 __all__ = ["Momento", "MomentoCallError", "momento_for_stack"]
 
 
-class MomentoCallError(Exception):
-    """A Momento call that did not succeed; ``status`` 0 means no answer arrived."""
-
-    def __init__(self, status: int, message: str) -> None:
-        answer = f"Momento answered {status}" if status else "Momento did not answer"
-        super().__init__(f"{answer}: {message}" if message else answer)
-        self.status = status
-        self.message = message
+class MomentoCallError(MomentoError):
+    """A call of the commands to Momento that did not succeed, and what to do about it."""
 
     @property
     def transient(self) -> bool:
@@ -119,7 +114,7 @@ class Momento:
 
     def subscribe(self, cache: str, topic: str, timeout: float) -> Subscription:
         """Subscribe to a topic now (long polls in a background thread)."""
-        from ..local.momento_client import MomentoHttpClient
+        from ..engine.momento_client import MomentoHttpClient
 
         client = MomentoHttpClient(self.endpoint, self.__api_key, timeout=self.timeout)
         return client.subscribe(cache, topic, timeout=timeout, poll_wait=5.0)

@@ -13,7 +13,7 @@ from typing import Any
 
 from .._aws_names import CDK_PARAMETERS
 from ..cli.status import CommandError
-from ..local.assembly import StackTemplate
+from ..engine.assembly import StackTemplate
 from .aws import AwsAccess
 from .definitions import StackDefinitions
 

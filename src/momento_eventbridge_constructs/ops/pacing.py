@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .momento import Momento, MomentoCallError
 from .render import MomentoCall
@@ -80,6 +80,7 @@ class Backoff:
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
+@dataclass(frozen=True)
 class PacedWriter:
     """Makes calls within the rate limit, retrying transient errors.
 
@@ -95,20 +96,12 @@ class PacedWriter:
         on_retry: told about every error that will be retried.
     """
 
-    def __init__(
-        self,
-        momento: Momento,
-        limiter: RateLimiter,
-        backoff: Backoff,
-        stop: threading.Event,
-        on_retry: Callable[[MomentoCallError], None] = lambda error: None,
-    ) -> None:
-        self._momento = momento
-        self._limiter = limiter
-        self._backoff = backoff
-        self._stop = stop
-        self._on_retry = on_retry
-        self._rng = random.Random()
+    momento: Momento
+    limiter: RateLimiter
+    backoff: Backoff
+    stop: threading.Event
+    on_retry: Callable[[MomentoCallError], None] = lambda error: None
+    _rng: random.Random = field(default_factory=random.Random, init=False, repr=False)
 
     def send(
         self,
@@ -131,20 +124,20 @@ class PacedWriter:
             Interrupted: ``stop`` was set.
             Exception: whatever ``produce`` raises.
         """
-        for attempt in range(self._backoff.attempts):
-            self._limiter.acquire(self._stop, max(1, slots))
+        for attempt in range(self.backoff.attempts):
+            self.limiter.acquire(self.stop, max(1, slots))
             try:
                 for call in produce():
                     self._send(call, on_refused)
                 return
             except MomentoCallError as error:
-                if not error.transient or attempt + 1 >= self._backoff.attempts:
+                if not error.transient or attempt + 1 >= self.backoff.attempts:
                     raise
-                delay = self._backoff.delay(attempt, self._rng)
+                delay = self.backoff.delay(attempt, self._rng)
                 if error.status == 429:
-                    self._limiter.pause(delay)
-                self._on_retry(error)
-                if self._stop.wait(delay):
+                    self.limiter.pause(delay)
+                self.on_retry(error)
+                if self.stop.wait(delay):
                     raise Interrupted() from error
 
     def _send(
@@ -153,7 +146,7 @@ class PacedWriter:
         on_refused: Callable[[MomentoCall, MomentoCallError], None] | None,
     ) -> None:
         try:
-            self._momento.send(call)
+            self.momento.send(call)
         except MomentoCallError as error:
             if error.transient or error.fatal or on_refused is None:
                 raise

@@ -6,8 +6,9 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from types import TracebackType
 from typing import TextIO
+
+from .._lifecycle import Lifecycle
 
 __all__ = ["Progress", "Tally"]
 
@@ -54,7 +55,7 @@ class Tally:
         return lines
 
 
-class Progress:
+class Progress(Lifecycle):
     """Rewrites one status line on a terminal (``\\r``), or prints a line now and then on
     anything else, until stopped; use as a context manager.
 
@@ -87,16 +88,13 @@ class Progress:
         while not self._stop.wait(self._interval):
             self._show()
 
-    def __enter__(self) -> Progress:
+    def start(self) -> Progress:
+        """Start updating the line."""
         self._thread.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
+        """Stop updating and write the final line."""
         self._stop.set()
         self._thread.join()
         self._show(final=True)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..local.records import json_safe
+from ..engine.records import json_safe
 from .definitions import TableDefinition
 
 __all__ = ["RecordContext", "describe_key", "key_of", "stream_record"]

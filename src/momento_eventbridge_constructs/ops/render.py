@@ -1,7 +1,7 @@
 """The Momento calls a stack makes for one stream record, rendered exactly as it would.
 
 A pipe's call is its input template and HTTP parameters rendered against the record by the
-same code the local runtime uses (:mod:`..local.templates`), after the pipe's filters; a sync's
+same code the local runtime uses (:mod:`..engine.templates`), after the pipe's filters; a sync's
 calls are what its state machine definition sends when the local interpreter runs it on the
 record, with every HTTP call answered ``204`` and recorded instead of sent. Nothing is sent
 from here: the commands decide which calls to make (a backfill never announces).
@@ -15,12 +15,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
-from ..local.patterns import CompiledPattern, compile_pattern, matches_any
-from ..local.records import filter_view, iso_time
-from ..local.target import DEFAULT_CONTENT_TYPE
-from ..local.templates import PipeContext, TemplateError, render_input_template, render_parameter
+from .._aws_names import DEFAULT_CONTENT_TYPE
+from ..engine.errors import ReasonedError
+from ..engine.patterns import CompiledPattern, compile_pattern, matches_any
+from ..engine.records import filter_view, iso_time
+from ..engine.stack import momento_names
+from ..engine.templates import PipeContext, TemplateError, render_input_template, render_parameter
 from .definitions import PipePath, StackDefinitions, SyncPath, TableDefinition
 
 __all__ = [
@@ -34,13 +36,14 @@ __all__ = [
 _KEY_PARAMETERS = ("key", "key_base64")
 
 
-class RenderError(Exception):
-    """A record the stack cannot render (the pipe or sync would fail it too)."""
+class RenderError(ReasonedError):
+    """A record the stack cannot render (the pipe or sync would fail it too); the subject is
+    the construct path of the pipe or sync."""
 
-    def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"{source}: {reason}")
-        self.source = source
-        self.reason = reason
+    @property
+    def source(self) -> str:
+        """The construct path of the pipe or sync that cannot render it."""
+        return self.subject
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ class MomentoCall:
     @property
     def names(self) -> list[str]:
         """``[cache]`` for a cache call, ``[cache, topic]`` for a publish."""
-        return [unquote(part) for part in self.path.split("/")[2:] if part]
+        return momento_names(self.path)
 
     @property
     def is_cache_call(self) -> bool:
@@ -184,7 +187,7 @@ class _SyncRenderer:
     """Runs a sync's state machine on one record, recording the calls it would make."""
 
     def __init__(self, sync: SyncPath, clock: Callable[[], float]) -> None:
-        from ..local.stepfunctions import HttpRequest, HttpResponse, StateMachineInterpreter
+        from ..engine.stepfunctions import HttpRequest, HttpResponse, StateMachineInterpreter
 
         self.sync = sync
         self._calls = threading.local()

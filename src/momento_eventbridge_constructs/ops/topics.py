@@ -15,7 +15,7 @@ from .canary import body_matches
 from .observation import Observation
 
 if TYPE_CHECKING:
-    from ..local.momento_client import Subscription
+    from ..engine.momento_client import Subscription
     from .momento import Momento
 
 __all__ = ["TopicListener", "Topics"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..cli.status import CommandError
+from .._exit_status import CommandError
 
 __all__ = [
     "AssemblyError",

@@ -26,9 +26,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode
+
+from .._lifecycle import Lifecycle
+from .errors import ReasonedError
 
 __all__ = [
     "Discontinuity",
@@ -40,13 +42,18 @@ __all__ = [
 ]
 
 
-class MomentoError(RuntimeError):
-    """A Momento call that did not succeed."""
+class MomentoError(ReasonedError, RuntimeError):
+    """A Momento call that did not succeed; ``status`` 0 means no answer arrived."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"Momento answered {status}: {message}")
+        answer = f"Momento answered {status}" if status else "Momento did not answer"
+        super().__init__(answer, message)
         self.status = status
-        self.message = message
+
+    @property
+    def message(self) -> str:
+        """What Momento answered."""
+        return self.reason
 
 
 @dataclass(frozen=True)
@@ -290,7 +297,7 @@ class MomentoHttpClient:
         return Subscription(self, cache, topic, timeout, poll_wait=poll_wait)
 
 
-class Subscription:
+class Subscription(Lifecycle):
     """A running topic subscription; iterate it, and close it (or use ``with``)."""
 
     def __init__(
@@ -381,13 +388,6 @@ class Subscription:
         """Stop polling (the current long poll ends within its wait)."""
         self._stop.set()
 
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def stop(self) -> None:
+        """The same as :meth:`close` (what leaving a ``with`` block does)."""
         self.close()

@@ -5,7 +5,7 @@ It runs EXPRESS state machines written in JSONata synchronously, the way EventBr
 (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartSyncExecution.html),
 with every side effect injected, so it needs no AWS account and no network::
 
-    from momento_eventbridge_constructs.local.stepfunctions import (
+    from momento_eventbridge_constructs.engine.stepfunctions import (
         StateMachineInterpreter, urllib_transport,
     )
 

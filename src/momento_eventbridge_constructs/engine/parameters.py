@@ -15,7 +15,6 @@ Only the standard library is used.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Mapping
 
 from .._aws_names import CDK_PARAMETERS
@@ -23,28 +22,12 @@ from .assembly import AssemblyError, StackTemplate
 
 __all__ = [
     "FLAG",
-    "add_parameters_option",
     "missing_parameters",
     "parse_parameters",
     "required_parameters",
 ]
 
 FLAG = "--parameters"
-
-
-def add_parameters_option(command: argparse.ArgumentParser, *, deployed: bool = False) -> None:
-    """Add ``--parameters [STACK:]NAME=VALUE`` (repeatable) to ``command``.
-
-    ``deployed``: for the operating commands, whose values replace the deployed ones.
-    """
-    rule = " (instead of the deployed value)" if deployed else ""
-    command.add_argument(
-        FLAG,
-        action="append",
-        default=[],
-        metavar="[STACK:]NAME=VALUE",
-        help=f"the value of a template parameter{rule}; repeatable, as for 'cdk deploy'",
-    )
 
 
 def _declared(stack: StackTemplate) -> Mapping[str, object]:
