@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 
-from ._delivery import Delivery, DeliveryOptions, check_table_paths, validate_delivery
+from ._delivery import Delivery, check_table_paths, validate_delivery
 from ._key_schema import pipe_key
+from ._reader_options import ReaderProps
 from ._table import TableFacts
 from ._ttl import TtlProps, TtlRule, check_ttl, show_duration
 from ._validation import Checker
@@ -65,25 +65,15 @@ class PipeConfig:
 
 
 @dataclass(frozen=True)
-class PipeProps:
+class PipeProps(ReaderProps):
     """The props of ``DynamoToMomentoPipe`` as given (see its docstring)."""
 
     owner: ClassVar[str] = "DynamoToMomentoPipe"
 
-    table: dynamodb.ITable
-    partition_key: dynamodb.Attribute | None
-    sort_key: dynamodb.Attribute | None
     destination: IMomentoApiDestination
-    cache_name: str
-    topic_name: str | None
     key_attribute: str | None
     key_type: dynamodb.AttributeType | None
-    value: MomentoPayload | None
-    ttl: Duration | None
-    ttl_attribute: str | None
-    max_ttl: Duration | None
     event_names: Sequence[StreamEvent | str] | None
-    delivery: DeliveryOptions
 
 
 def validate(props: PipeProps, check: Checker) -> PipeConfig:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
@@ -48,20 +49,36 @@ DELIVERY_KEYS = frozenset(DeliveryOptions.__annotations__)
 READER_KEYS = frozenset(ReaderOptions.__annotations__)
 
 
-class _Props(Protocol):
+@dataclass(frozen=True)
+class ReaderProps:
+    """The shared props as given (:class:`ReaderOptions`, absent ones as None); each
+    construct's props dataclass extends it with its own keywords."""
+
     owner: ClassVar[str]
+    """The construct's class name, for the errors Python itself would raise."""
+
+    table: dynamodb.ITable
+    partition_key: dynamodb.Attribute | None
+    sort_key: dynamodb.Attribute | None
+    cache_name: str
+    topic_name: str | None
+    value: MomentoPayload | None
+    ttl: Duration | None
+    ttl_attribute: str | None
+    max_ttl: Duration | None
+    delivery: DeliveryOptions
 
 
-P = TypeVar("P", bound="_Props")
+P = TypeVar("P", bound=ReaderProps)
 
 
 def given(props: type[P], arguments: Mapping[str, Any]) -> P:
     """The ``props`` dataclass of a constructor's call.
 
     Args:
-        props: the construct's props dataclass (``owner``: the construct's class name, for the
-            errors Python itself would raise); its field ``delivery`` receives the delivery
-            options, every other field the keyword of the same name.
+        props: the construct's props dataclass: its fields of :class:`ReaderProps` receive
+            the options (``delivery`` the delivery options), the others the construct's own
+            keywords.
         arguments: the constructor's ``locals()``: its own keywords, and ``options``, the
             :class:`ReaderOptions` it was given.
 
@@ -80,7 +97,7 @@ def given(props: type[P], arguments: Mapping[str, Any]) -> P:
                 f"{owner}.__init__() missing 1 required keyword-only argument: {name!r}"
             )
     values: dict[str, Any] = {}
-    for field in dataclasses.fields(props):  # type: ignore[arg-type]
+    for field in dataclasses.fields(props):
         if field.name == "delivery":
             values["delivery"] = {k: v for k, v in options.items() if k in DELIVERY_KEYS}
         elif field.name in READER_KEYS:

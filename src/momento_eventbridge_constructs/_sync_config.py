@@ -6,11 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from aws_cdk import Duration
-from aws_cdk import aws_dynamodb as dynamodb
-
-from ._delivery import Delivery, DeliveryOptions, check_table_paths, validate_delivery
+from ._delivery import Delivery, check_table_paths, validate_delivery
 from ._key_schema import sync_keys
+from ._reader_options import ReaderProps
 from ._table import TableFacts
 from ._ttl import TtlProps, TtlRule, check_ttl
 from ._validation import Checker
@@ -23,26 +21,16 @@ MAX_SEPARATOR_LENGTH = 16
 
 
 @dataclass(frozen=True)
-class SyncProps:
+class SyncProps(ReaderProps):
     """The props of ``DynamoToMomentoSync`` as given (see its docstring)."""
 
     owner: ClassVar[str] = "DynamoToMomentoSync"
 
-    table: dynamodb.ITable
-    partition_key: dynamodb.Attribute | None
-    sort_key: dynamodb.Attribute | None
     connection: IMomentoConnection
     endpoint: str
-    cache_name: str
-    topic_name: str | None
     key_attributes: Sequence[str] | None
     key_separator: str
-    value: MomentoPayload | None
-    ttl: Duration | None
-    ttl_attribute: str | None
     ttl_epoch_attribute: str | None
-    max_ttl: Duration | None
-    delivery: DeliveryOptions
 
 
 @dataclass(frozen=True)
