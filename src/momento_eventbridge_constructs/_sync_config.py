@@ -10,14 +10,15 @@ from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 
 from ._delivery import Delivery, DeliveryOptions, check_table_paths, validate_delivery
+from ._destination_rules import check_connection, check_endpoint
 from ._key_schema import sync_keys
 from ._table import TableFacts
+from ._template_syntax import KeyInfo
 from ._ttl import TtlProps, TtlRule, check_ttl
 from ._validation import Checker
-from .api_destination import check_endpoint
-from .connection import IMomentoConnection, check_connection
+from .connection import IMomentoConnection
 from .errors import MomentoConstructError
-from .payload import KeyInfo, MomentoPayload
+from .payload import MomentoPayload
 
 MAX_SEPARATOR_LENGTH = 16
 

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from momento_eventbridge_constructs.local.momento_client._private import follow
 
 from momento_eventbridge_constructs.local.momento_client import (
     Discontinuity,
     MomentoHttpClient,
     PollResult,
     TopicPosition,
-    follow,
 )
 from momento_eventbridge_constructs.local.momento_server import LocalMomentoServer
 

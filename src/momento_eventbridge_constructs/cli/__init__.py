@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from publication import publish
+
+from .._namespace import attach_submodules
 from .status import CommandError, ExitStatus
 
 __all__ = ["CommandError", "ExitStatus", "main"]
@@ -22,3 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .parser import run
 
     return run(argv)
+
+
+publish()
+attach_submodules(__name__)

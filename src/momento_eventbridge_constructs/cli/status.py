@@ -17,6 +17,8 @@ import enum
 import textwrap
 from collections.abc import Sequence
 
+from publication import publish
+
 __all__ = [
     "INSTALL_HINT",
     "OPERATE_MEANINGS",
@@ -24,6 +26,7 @@ __all__ = [
     "RUN_MEANINGS",
     "CommandError",
     "ExitStatus",
+    "Meanings",
     "help_block",
     "help_sentence",
 ]
@@ -109,3 +112,6 @@ def help_sentence(meanings: Meanings) -> str:
     parts = [f"{int(status)}\u00a0{meaning}" for status, meaning in meanings]
     text = textwrap.fill("Exit status: " + "; ".join(parts) + ".", _WIDTH)
     return text.replace("\u00a0", " ")
+
+
+publish()

@@ -10,13 +10,14 @@ Install with the ``local`` extra (``pip install 'momento-eventbridge-constructs[
         print(lp.momento.get("momento-eventbridge-cache", "New York"))
 
 The pattern matcher, the template renderer and the Momento server/client only need the
-standard library; :class:`LocalPipeline` needs ``boto3`` and ``moto`` and is imported lazily.
+standard library; :class:`LocalPipeline` needs ``boto3`` and ``moto`` and is imported lazily
+(so this package cannot end with ``publication.publish()``: its namespace holds these names only,
+as :mod:`momento_eventbridge_constructs` does).
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-from typing import TYPE_CHECKING, Any
-
+from .._namespace import lazy_exports
 from .momento_client import MomentoError, MomentoHttpClient, Subscription
 from .momento_server import LocalMomentoServer
 from .patterns import PatternError, compile_pattern, matches
@@ -41,12 +42,9 @@ __all__ = [
     "render_input_template",
 ]
 
-_LAZY = frozenset({"LocalPipeline", "DeliveryEvent", "PipeSpec"})
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    {"DeliveryEvent": ".runtime", "LocalPipeline": ".runtime", "PipeSpec": ".runtime"},
+)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import runtime
-
-        return getattr(runtime, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+del TYPE_CHECKING, lazy_exports

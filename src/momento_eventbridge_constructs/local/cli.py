@@ -29,6 +29,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from publication import publish
+
 from ..cli.status import PROG, RUN_MEANINGS, CommandError, ExitStatus, help_block
 from .assembly import list_stacks, load_stack
 from .banner import print_banner
@@ -312,3 +314,6 @@ def _demo(
         except TimeoutError as error:
             _say(out, f"Demo FAILED: {error}")
             return ExitStatus.FAILED
+
+
+publish()

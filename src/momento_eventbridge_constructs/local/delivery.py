@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from publication import publish
+
 from .authorizer import AccessDenied, RoleGuard, both_forms
 from .dead_letters import DeadLetters
 from .events import INTERNAL_ERROR, INVOCATION_ERROR, LOCAL_DECISION, EventLog
@@ -211,3 +213,6 @@ class Delivery:
             self._log.emit(
                 self.pipe.name, record, "dead-lettered" if sent else "failed", error=reason
             )
+
+
+publish()

@@ -30,6 +30,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from publication import publish
+
 __all__ = [
     "Discontinuity",
     "MomentoError",
@@ -391,3 +393,6 @@ class Subscription:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+publish()

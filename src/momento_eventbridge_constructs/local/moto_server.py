@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from publication import publish
+
 __all__ = ["MotoServer"]
 
 
@@ -73,3 +75,6 @@ class MotoServer:
         if self._server is not None:
             server, self._server = self._server, None
             server.stop()
+
+
+publish()

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from publication import publish
+
 from .._aws_names import TABLE_TYPES
 from .assembly import AssemblyError, Resolver
 from .patterns import CompiledPattern, compile_pattern
@@ -249,3 +251,6 @@ class PipeResolver:
         header = resolver.resolve_string(api_key.get("ApiKeyName"), "ApiKeyName")
         raw = resolver.resolve_string(api_key.get("ApiKeyValue"), "ApiKeyValue")
         return header, self._secrets.resolve(raw)
+
+
+publish()

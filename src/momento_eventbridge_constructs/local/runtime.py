@@ -21,6 +21,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from publication import publish
+
 from .._aws_names import PIPES_PRINCIPAL
 from .assembly import StackTemplate, load_stack, synthesize
 from .authorizer import AccessDenied, Authorizer, RoleGuard
@@ -344,3 +346,6 @@ class LocalPipeline:
             TimeoutError: when some pipe is still behind after ``timeout`` seconds.
         """
         self._pool.drain(timeout)
+
+
+publish()

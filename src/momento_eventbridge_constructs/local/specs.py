@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from publication import publish
+
 from .patterns import CompiledPattern
 from .templates import TemplateError
 
@@ -131,3 +133,6 @@ class PipeSpec:
         if self.state_machine is not None:
             return [value for _, value in self.state_machine.connections.values() if value]
         return [self.destination.auth_value] if self.destination.auth_value else []
+
+
+publish()

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from publication import publish
+
 from .delivery import Delivery
 from .events import EventLog
 from .patterns import matches_any
@@ -48,3 +50,6 @@ class PipeSteps:
             else:
                 self._log.emit(pipe.name, view, "filtered")
         return not matched or self._delivery.deliver(shard_id, matched)
+
+
+publish()

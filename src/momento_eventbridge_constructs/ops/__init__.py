@@ -14,6 +14,9 @@ Programmatic use::
 
 from __future__ import annotations
 
+from publication import publish
+
+from .._namespace import attach_submodules
 from .backfill import BackfillOptions, BackfillReport, run_backfill
 from .cli import add_commands
 from .context import OpsContext
@@ -33,3 +36,6 @@ __all__ = [
     "run_redrive",
     "run_verify",
 ]
+
+publish()
+attach_submodules(__name__)

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from publication import publish
+
 from .._aws_names import HTTP_INVOKE, TABLE_TYPES
 from ..local.assembly import AssemblyError, Resolver, StackTemplate, load_stack
 
@@ -493,3 +495,6 @@ def _with_kind(pipe: PipePath) -> PipePath:
     elif len(names) == 2 and pipe.method == "POST":
         kind = "publish"
     return replace(pipe, kind=kind)
+
+
+publish()

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TextIO
 
+from publication import publish
+
 __all__ = ["Progress", "Tally"]
 
 _EXAMPLES_PER_REASON = 3
@@ -104,3 +106,6 @@ class Progress:
     def rate(self, count: int) -> float:
         """``count`` per second since the start."""
         return count / max(time.monotonic() - self.started, 1e-6)
+
+
+publish()

@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from publication import publish
+
 from ..local.patterns import CompiledPattern, compile_pattern, matches_any
 from ..local.records import filter_view, iso_time
 from ..local.target import DEFAULT_CONTENT_TYPE
@@ -304,3 +306,6 @@ class StackRenderer:
         if expires <= self._clock():
             return f"expired: the table's TTL attribute {attribute} has passed"
         return None
+
+
+publish()
