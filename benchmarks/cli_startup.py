@@ -6,7 +6,8 @@
 
 Each run is the console script as a user starts it (interpreter start to exit). The report gives
 the median and min-max of wall time and CPU time (user + sys), and whether the command line
-loaded aws-cdk-lib (it must not: ``--help`` needs only the standard library). ``--src`` and
+loaded aws-cdk-lib (it must not: ``--help`` needs only the standard library). On a shared
+machine wall time follows the load; CPU time is the steadier figure. ``--src`` and
 ``--baseline`` put a directory holding ``momento_eventbridge_constructs`` first on
 ``PYTHONPATH``, e.g. ``git archive main src | tar -x -C /tmp/main`` then ``--baseline
 /tmp/main/src``; with both, runs alternate so drift in the machine's load hits both alike.
@@ -94,11 +95,18 @@ def main(argv: list[str] | None = None) -> int:
     for label, runs in results.items():
         print(summary(label, runs, cases[label]))
     if args.baseline:
-        ratio = statistics.median(w for w, _ in results["measured"]) / statistics.median(
-            w for w, _ in results["baseline"]
-        )
-        print(f"ratio measured / baseline: wall {ratio:.3f}")
+        print(f"ratio measured / baseline: {ratios(results)}")
     return 0
+
+
+def ratios(results: dict[str, list[tuple[float, float]]]) -> str:
+    """Median wall and CPU time of the measured package over the baseline's."""
+
+    def ratio(index: int) -> float:
+        measured = statistics.median(run[index] for run in results["measured"])
+        return measured / statistics.median(run[index] for run in results["baseline"])
+
+    return f"wall {ratio(0):.3f}, cpu {ratio(1):.3f}"
 
 
 if __name__ == "__main__":

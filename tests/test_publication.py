@@ -12,6 +12,7 @@ import importlib
 import importlib.metadata
 import pkgutil
 import sys
+import typing
 from pathlib import Path
 from types import ModuleType
 
@@ -162,3 +163,13 @@ def test_a_submodule_of_a_published_package_is_its_attribute() -> None:
 
     # canary is imported by ops/__init__ before publish(): still an attribute of the package.
     assert momento_eventbridge_constructs.ops.canary is sys.modules[f"{PACKAGE}.ops.canary"]
+
+
+def test_type_hints_of_a_published_class_resolve_in_its_private_module() -> None:
+    from momento_eventbridge_constructs.ops import backfill
+
+    # The public module lacks the names the annotations use (Path); the private one has them.
+    with pytest.raises(NameError, match="Path"):
+        typing.get_type_hints(backfill.BackfillOptions)
+    hints = typing.get_type_hints(backfill.BackfillOptions, globalns=vars(backfill._private))
+    assert hints["state_file"] == Path | None
