@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from momento_eventbridge_constructs.local.momento_client._private import follow
 
 from momento_eventbridge_constructs.local.momento_client import (
     Discontinuity,
@@ -17,6 +16,7 @@ from momento_eventbridge_constructs.local.momento_client import (
     PollResult,
     TopicPosition,
 )
+from momento_eventbridge_constructs.local.momento_client._private import follow
 from momento_eventbridge_constructs.local.momento_server import LocalMomentoServer
 
 from ._momento import KEY, wait_until
