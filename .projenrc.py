@@ -37,9 +37,12 @@ DESCRIPTION = (
 
 # Runtime dependencies: floor ranges only. 2.205.0 is the oldest aws-cdk-lib with every API the
 # constructs use (ApiDestination.api_destination_arn_for_policy arrived in 2.205.0).
+# publication: each public module ends with publish(), as jsii-built libraries do, so only
+# its __all__ can be imported from it (jsii declares the same floor).
 DEPS = [
     "aws-cdk-lib>=2.205.0,<3",
     "constructs>=10.0.0,<11",
+    "publication>=0.0.3",
 ]
 
 # The local runtime (moto + a local Momento server) stays out of the core install. moto 5.2.5
@@ -173,6 +176,8 @@ pyproject.add_override(
     "tool.ruff.lint",
     {"select": ["E", "F", "W", "I", "B", "UP", "SIM", "RUF"]},
 )
+# Tests import <module>._private, which publish() creates at run time: first-party all the same.
+pyproject.add_override("tool.ruff.lint.isort", {"known-first-party": [MODULE]})
 pyproject.add_override(
     "tool.mypy",
     {
@@ -184,7 +189,9 @@ pyproject.add_override(
             {
                 "module": ["boto3.*", "botocore.*", "moto.*", "jsonata", "jsonata.*"],
                 "ignore_missing_imports": True,
-            }
+            },
+            # publication has no py.typed marker; its publish() is typed by a type comment.
+            {"module": ["publication"], "follow_untyped_imports": True},
         ],
     },
 )

@@ -84,6 +84,7 @@ def test_metadata_says_what_pypi_shows(distributions: Distributions) -> None:
     assert meta.get_all("Provides-Extra") == ["local"]
     requires = meta.get_all("Requires-Dist")
     assert "aws-cdk-lib<3,>=2.205.0" in requires
+    assert "publication>=0.0.3" in requires  # every public module ends with publish()
     assert "moto[server]>=5.2.5; extra == 'local'" in requires
 
 

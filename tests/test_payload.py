@@ -8,12 +8,9 @@ import re
 import pytest
 
 from momento_eventbridge_constructs import MomentoConstructError, MomentoPayload
+from momento_eventbridge_constructs._stream_record import check_record_paths
+from momento_eventbridge_constructs._template_syntax import KeyInfo, placeholders
 from momento_eventbridge_constructs._validation import Checker
-from momento_eventbridge_constructs.payload import (
-    KeyInfo,
-    check_record_paths,
-    placeholders,
-)
 
 KEY = KeyInfo("Location", "S")
 ALL = frozenset({"INSERT", "MODIFY", "REMOVE"})

@@ -4,16 +4,14 @@ A DynamoDB stream feeds EventBridge pipes; each pipe calls the Momento HTTP API 
 destination: put the item into a cache, evict it, or announce the change on a topic.
 
 The public names are imported on first use, so ``momento_eventbridge_constructs.local`` (and
-its command line) starts without loading aws-cdk-lib.
+its command line) starts without loading aws-cdk-lib. The namespace holds nothing else: the
+submodules end with ``publication.publish()``, and this package, which cannot, keeps only
+``__all__``, ``__version__`` and the lazy ``__getattr__``.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-import importlib
-from collections.abc import Mapping
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
-from typing import TYPE_CHECKING, Any
+from ._namespace import installed_version, lazy_exports
 
 if TYPE_CHECKING:
     from .api_destination import MomentoApiDestination
@@ -25,20 +23,6 @@ if TYPE_CHECKING:
     from .payload import MomentoPayload
     from .pipe import DynamoToMomentoPipe
     from .sync import DynamoToMomentoSync
-
-_EXPORTS: Mapping[str, str] = {
-    "DynamoToMomentoPipe": ".pipe",
-    "DynamoToMomentoSync": ".sync",
-    "LogLevel": ".enums",
-    "StartingPosition": ".enums",
-    "StreamEvent": ".enums",
-    "MomentoApiDestination": ".api_destination",
-    "MomentoConnection": ".connection",
-    "MomentoConstructError": ".errors",
-    "MomentoEndpoint": ".endpoint",
-    "MomentoOperation": ".operation",
-    "MomentoPayload": ".payload",
-}
 
 __all__ = [
     "DynamoToMomentoPipe",
@@ -54,20 +38,23 @@ __all__ = [
     "StreamEvent",
 ]
 
-try:
-    __version__ = _version("momento-eventbridge-constructs")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+__version__ = installed_version("momento-eventbridge-constructs")
 
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    {
+        "DynamoToMomentoPipe": ".pipe",
+        "DynamoToMomentoSync": ".sync",
+        "LogLevel": ".enums",
+        "StartingPosition": ".enums",
+        "StreamEvent": ".enums",
+        "MomentoApiDestination": ".api_destination",
+        "MomentoConnection": ".connection",
+        "MomentoConstructError": ".errors",
+        "MomentoEndpoint": ".endpoint",
+        "MomentoOperation": ".operation",
+        "MomentoPayload": ".payload",
+    },
+)
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+del TYPE_CHECKING, installed_version, lazy_exports

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from aws_cdk import aws_dynamodb as dynamodb
 
 from ._table import ATTRIBUTE_TYPE_CODES, TableFacts
+from ._template_syntax import KeyInfo
 from ._validation import Checker
-from .payload import KeyInfo
 
 UNKNOWN_SCHEMA_RULE = (
     "is required: the table is imported, so CDK does not know its key schema and the key "

@@ -14,16 +14,18 @@ from typing import ClassVar
 from aws_cdk import aws_dynamodb as dynamodb
 
 from ._delivery import Delivery, check_table_paths, validate_delivery
+from ._destination_rules import check_destination
 from ._key_schema import pipe_key
 from ._reader_options import ReaderProps
 from ._table import TableFacts
+from ._template_syntax import KeyInfo, check_template_syntax, placeholders
 from ._ttl import TtlProps, TtlRule, check_ttl, show_duration
 from ._validation import Checker
-from .api_destination import IMomentoApiDestination, check_destination
+from .api_destination import IMomentoApiDestination
 from .enums import StreamEvent
 from .errors import MomentoConstructError
 from .operation import MomentoOperation
-from .payload import KeyInfo, MomentoPayload, check_template_syntax, placeholders
+from .payload import MomentoPayload
 
 EVENT_ORDER = tuple(StreamEvent)
 DEFAULT_EVENTS: Mapping[MomentoOperation, tuple[StreamEvent, ...]] = {

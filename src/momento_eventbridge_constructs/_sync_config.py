@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ._delivery import Delivery, check_table_paths, validate_delivery
+from ._destination_rules import check_connection, check_endpoint
 from ._key_schema import sync_keys
 from ._reader_options import ReaderProps
 from ._table import TableFacts
+from ._template_syntax import KeyInfo
 from ._ttl import TtlProps, TtlRule, check_ttl
 from ._validation import Checker
-from .api_destination import check_endpoint
-from .connection import IMomentoConnection, check_connection
+from .connection import IMomentoConnection
 from .errors import MomentoConstructError
-from .payload import KeyInfo, MomentoPayload
+from .payload import MomentoPayload
 
 MAX_SEPARATOR_LENGTH = 16
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._aws_names import HTTP_INVOKE, SQS_SEND_MESSAGE
+from ._template_syntax import KeyInfo
 from ._ttl import TtlRule
-from .payload import KeyInfo
 
 # Momento answers 429 above its limits and 5xx on its own faults; a timeout or a broken
 # connection is transient too. Other 4xx (bad key, missing cache) will not heal by retrying.

@@ -7,12 +7,12 @@ from typing import Protocol
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct, Node
+from publication import publish
 
-from ._arns import check_events_arn, policy_forms, without_id
-from ._validation import Checker, implements, l1_of
-from .connection import IMomentoConnection, check_connection
-from .endpoint import MomentoEndpoint
-from .errors import MomentoConstructError
+from ._arns import check_events_arn, without_id
+from ._destination_rules import check_connection, check_endpoint, grant_invoke
+from ._validation import Checker, l1_of
+from .connection import IMomentoConnection
 from .operation import MomentoOperation
 
 __all__ = ["IMomentoApiDestination", "MomentoApiDestination"]
@@ -179,7 +179,7 @@ class MomentoApiDestination(Construct):
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` call this destination: ``events:InvokeApiDestination`` on
-        ``ArnForPolicy`` and on the full ARN (see :func:`invoke_statement`)."""
+        ``ArnForPolicy`` and on the full ARN."""
         return grant_invoke(self, grantee)
 
 
@@ -228,59 +228,9 @@ class _ImportedMomentoApiDestination(Construct):
         return self._arn_for_policy
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` call this destination (see :func:`invoke_statement`)."""
+        """Let ``grantee`` call this destination: ``events:InvokeApiDestination`` on
+        ``ArnForPolicy`` and on the full ARN."""
         return grant_invoke(self, grantee)
 
 
-def grant_invoke(destination: IMomentoApiDestination, grantee: iam.IGrantable) -> iam.Grant:
-    """``events:InvokeApiDestination`` for ``grantee`` on ``destination`` in both exact forms."""
-    return iam.Grant.add_to_principal(
-        grantee=grantee,
-        actions=["events:InvokeApiDestination"],
-        resource_arns=policy_forms(
-            destination.api_destination_arn, destination.api_destination_arn_for_policy
-        ),
-    )
-
-
-def check_destination(check: Checker, destination: object) -> None:
-    """``destination`` is an :class:`IMomentoApiDestination`: checked by its members, so an
-    imported destination passes."""
-    if not all(
-        implements(destination, member)
-        for member in ("operation", "api_destination_arn", "api_destination_arn_for_policy")
-    ) or not isinstance(getattr(destination, "operation", None), MomentoOperation):
-        check.fail(
-            "destination",
-            destination,
-            "must be a MomentoApiDestination "
-            "(or one from MomentoApiDestination.from_api_destination_attributes)",
-        )
-
-
-def invoke_statement(destination: IMomentoApiDestination, sid: str) -> iam.PolicyStatement:
-    """``events:InvokeApiDestination`` on ``destination`` in both exact forms: ``ArnForPolicy``
-    (the Service Authorization Reference's ``api-destination/<name>``) and the full ARN with its
-    ID (how a pipe names its target). Which one EventBridge authorizes the call with is not
-    documented: granting both allows it either way, and no other destination."""
-    return iam.PolicyStatement(
-        sid=sid,
-        actions=["events:InvokeApiDestination"],
-        resources=policy_forms(
-            destination.api_destination_arn, destination.api_destination_arn_for_policy
-        ),
-    )
-
-
-def check_endpoint(check: Checker, endpoint: object) -> None:
-    """A Momento base URL, or a token."""
-    if not isinstance(endpoint, str):
-        check.fail(
-            "endpoint",
-            endpoint,
-            "must be a string URL such as MomentoEndpoint.for_region('us-west-2')",
-        )
-    try:
-        MomentoEndpoint.from_url(endpoint)
-    except MomentoConstructError as error:
-        check.fail("endpoint", endpoint, error.rule)
+publish()

@@ -7,6 +7,7 @@ from typing import Protocol
 from aws_cdk import aws_events as events
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, Node
+from publication import publish
 
 from ._arns import check_events_arn, name_of
 from ._secret_reference import api_key_reference
@@ -185,20 +186,4 @@ class _ImportedMomentoConnection(Construct):
         return self.connection.connection_secret_arn
 
 
-def check_connection(check: Checker, connection: object) -> None:
-    """``connection`` is an :class:`IMomentoConnection`: it carries an EventBridge connection.
-
-    Checked by its members, not its class, so an imported connection passes; a bare
-    ``aws_events.Connection`` (no ``connection`` member) does not."""
-    inner = getattr(connection, "connection", None)
-    if not (
-        implements(inner, "connection_arn")
-        and implements(connection, "connection_arn")
-        and implements(connection, "connection_secret_arn")
-    ):
-        check.fail(
-            "connection",
-            connection,
-            "must be a MomentoConnection "
-            "(or one from MomentoConnection.from_connection_attributes)",
-        )
+publish()

@@ -6,6 +6,8 @@ import re
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
+from publication import publish
+
 from ._validation import is_token
 from .errors import MomentoConstructError
 
@@ -125,3 +127,6 @@ class MomentoEndpoint:
         if port is not None and not 1 <= port <= 65535:
             raise bad("has an invalid port")
         return url
+
+
+publish()

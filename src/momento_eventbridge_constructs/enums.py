@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from publication import publish
+
 __all__ = ["LogLevel", "StartingPosition", "StreamEvent"]
 
 
@@ -31,3 +33,6 @@ class StreamEvent(str, Enum):
     INSERT = "INSERT"
     MODIFY = "MODIFY"
     REMOVE = "REMOVE"
+
+
+publish()

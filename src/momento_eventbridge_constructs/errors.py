@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from publication import publish
+
 __all__ = ["MomentoConstructError"]
 
 
@@ -24,3 +26,6 @@ class MomentoConstructError(ValueError):
         self.where = where
         prefix = f"{where}: " if where else ""
         super().__init__(f"{prefix}{prop}={value}: {rule}")
+
+
+publish()

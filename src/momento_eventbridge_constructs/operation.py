@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from publication import publish
+
 __all__ = ["MomentoOperation"]
 
 
@@ -29,3 +31,6 @@ class MomentoOperation(Enum):
         """The path the API destination appends to the endpoint; each ``*`` is a path
         parameter the pipe fills in (cache name, then topic name)."""
         return self.value[1]
+
+
+publish()

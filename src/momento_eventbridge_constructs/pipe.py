@@ -8,13 +8,15 @@ from typing import TYPE_CHECKING
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_pipes as pipes
 from constructs import Construct
+from publication import publish
 
+from ._destination_rules import invoke_statement
 from ._pipe_base import PipeBackedConstruct
 from ._pipe_config import PipeConfig, PipeProps, validate
 from ._reader_options import ReaderOptions, given
 from ._readers import READER_WARNING_ID
 from ._validation import Checker
-from .api_destination import IMomentoApiDestination, invoke_statement
+from .api_destination import IMomentoApiDestination
 from .enums import StreamEvent
 from .operation import MomentoOperation
 
@@ -170,3 +172,6 @@ class DynamoToMomentoPipe(PipeBackedConstruct):
                 filters=[pipes.CfnPipe.FilterProperty(pattern=pattern)]
             ),
         )
+
+
+publish()

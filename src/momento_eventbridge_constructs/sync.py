@@ -10,6 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
+from publication import publish
 
 from ._nag import STATE_MACHINE_RULES, acknowledge
 from ._pipe_base import PipeBackedConstruct
@@ -223,3 +224,6 @@ class DynamoToMomentoSync(PipeBackedConstruct):
     def state_machine_arn(self) -> str:
         """The state machine's ARN."""
         return self.state_machine.attr_arn
+
+
+publish()

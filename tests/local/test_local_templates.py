@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from momento_eventbridge_constructs._template_syntax import RESERVED_VARIABLES
 from momento_eventbridge_constructs.engine.templates import (
     MissingPathError,
     PipeContext,
@@ -17,7 +18,6 @@ from momento_eventbridge_constructs.engine.templates import (
     render_parameter,
     resolve_path,
 )
-from momento_eventbridge_constructs.payload import RESERVED_VARIABLES
 
 RECORDS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parent / "stream_records.json").read_text(encoding="utf-8")
@@ -129,7 +129,7 @@ def test_the_reference_topic_template() -> None:
 
 
 def test_every_reserved_variable_renders() -> None:
-    # The construct library's list (payload.RESERVED_VARIABLES) and the renderer agree.
+    # The construct library's list (_template_syntax.RESERVED_VARIABLES) and the renderer agree.
     for name in RESERVED_VARIABLES:
         assert "v" in json.loads(render(f'{{"v": <{name}>}}'))
 

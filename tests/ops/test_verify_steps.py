@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from momento_eventbridge_constructs.ops.verify import Step, StepStatus, VerifyReport
-from momento_eventbridge_constructs.ops.verify_steps import _eviction_step
+from momento_eventbridge_constructs.ops.verify_steps._private import _eviction_step
 
 
 def test_the_report_says_each_status_as_it_always_has() -> None:

@@ -30,7 +30,7 @@ from momento_eventbridge_constructs import (
     MomentoOperation,
     MomentoPayload,
 )
-from momento_eventbridge_constructs.payload import RESERVED_VARIABLES
+from momento_eventbridge_constructs._template_syntax import RESERVED_VARIABLES
 
 from .._support import ENV, template_of
 from .._support import World as SharedWorld

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from publication import publish
+
+from .._namespace import attach_submodules
 from .status import CommandError, ExitStatus
 
 __all__ = ["CommandError", "ExitStatus", "main"]
@@ -23,3 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .parser import run
 
     return run(argv)
+
+
+publish()
+attach_submodules(__name__)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from publication import publish
+
 from ..engine.parameters import FLAG
 
 __all__ = ["add_parameters_option"]
@@ -25,3 +27,6 @@ def add_parameters_option(command: argparse.ArgumentParser, *, deployed: bool = 
         metavar="[STACK:]NAME=VALUE",
         help=f"the value of a template parameter{rule}; repeatable, as for 'cdk deploy'",
     )
+
+
+publish()

@@ -13,6 +13,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from publication import publish
+
 from .. import __version__
 from .status import PROG, RUN_MEANINGS, CommandError, ExitStatus, help_block
 
@@ -80,3 +82,6 @@ def run(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: AWS: {error}", file=sys.stderr)
         return int(ExitStatus.NOT_RUN)
+
+
+publish()

@@ -16,6 +16,8 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+from publication import publish
+
 from .._exit_status import CommandError, ExitStatus
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "RUN_MEANINGS",
     "CommandError",
     "ExitStatus",
+    "Meanings",
     "help_block",
     "help_sentence",
 ]
@@ -91,3 +94,6 @@ def help_sentence(meanings: Meanings) -> str:
     parts = [f"{int(status)}\u00a0{meaning}" for status, meaning in meanings]
     text = textwrap.fill("Exit status: " + "; ".join(parts) + ".", _WIDTH)
     return text.replace("\u00a0", " ")
+
+
+publish()

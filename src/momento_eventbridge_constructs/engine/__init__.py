@@ -8,3 +8,12 @@ Reading a synthesized stack (its cloud assembly, template, parameters and intrin
 aws-cdk-lib. It never imports :mod:`momento_eventbridge_constructs.local`,
 :mod:`momento_eventbridge_constructs.ops` or :mod:`momento_eventbridge_constructs.cli`.
 """
+
+from publication import publish
+
+from .._namespace import attach_submodules
+
+__all__: list[str] = []
+
+publish()
+attach_submodules(__name__)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from publication import publish
+
 from .._exit_status import CommandError
 
 __all__ = [
@@ -402,3 +404,6 @@ class Resolver:
             return str(self._ref(name))
 
         return _SUB_VARIABLE.sub(replace, str(text))
+
+
+publish()

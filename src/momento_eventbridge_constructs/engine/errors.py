@@ -5,6 +5,8 @@ Only the standard library is used.
 
 from __future__ import annotations
 
+from publication import publish
+
 __all__ = ["ReasonedError"]
 
 
@@ -21,3 +23,6 @@ class ReasonedError(Exception):
         super().__init__(f"{subject}: {reason}" if reason else subject)
         self.subject = subject
         self.reason = reason
+
+
+publish()

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from publication import publish
+
 from .._lifecycle import Lifecycle
 from .errors import ReasonedError
 
@@ -391,3 +393,6 @@ class Subscription(Lifecycle):
     def stop(self) -> None:
         """The same as :meth:`close` (what leaving a ``with`` block does)."""
         self.close()
+
+
+publish()

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from publication import publish
+
 from .._aws_names import CDK_PARAMETERS
 from .assembly import AssemblyError, StackTemplate
 
@@ -91,3 +93,6 @@ def missing_parameters(stack: StackTemplate, given: Mapping[str, str]) -> str | 
         f"stack {stack.artifact_id} has parameter{plural} without a Default: "
         f"{', '.join(missing)}; pass {flags}"
     )
+
+
+publish()

@@ -51,9 +51,12 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from publication import publish
+
 __all__ = [
     "MAX_OR_COMBINATIONS",
     "OPERATORS_PAGE",
+    "CompiledPattern",
     "PatternError",
     "UnsupportedByPipesError",
     "compile_pattern",
@@ -499,3 +502,6 @@ def matches(
 def matches_any(patterns: Sequence[CompiledPattern], event: Mapping[str, Any]) -> bool:
     """Pipes filter semantics: no filters lets everything through, otherwise filters are ORed."""
     return not patterns or any(pattern.matches(event) for pattern in patterns)
+
+
+publish()

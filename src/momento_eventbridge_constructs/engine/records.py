@@ -12,6 +12,8 @@ from base64 import b64encode
 from collections.abc import Mapping
 from typing import Any
 
+from publication import publish
+
 __all__ = [
     "POLLER_FIELDS",
     "filter_view",
@@ -68,3 +70,6 @@ def iso_time(timestamp: float) -> str:
     """Epoch seconds as ``2026-01-02T03:04:05.678Z``."""
     moment = dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+publish()

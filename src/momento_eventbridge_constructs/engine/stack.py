@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from publication import publish
+
 from .._aws_names import HTTP_INVOKE, TABLE_TYPES
 from .assembly import AssemblyError, Resolver, StackTemplate
 from .templates import TemplateError
@@ -549,3 +551,6 @@ def _with_kind(pipe: PipePath) -> PipePath:
     elif len(names) == 2 and pipe.method == "POST":
         kind = "publish"
     return replace(pipe, kind=kind)
+
+
+publish()

@@ -52,6 +52,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from publication import publish
+
 from .._aws_names import HTTP_INVOKE, SQS_SEND_MESSAGE
 from ._sfn_definition import Definition, StateSpec, parse_definition
 from ._sfn_errors import (
@@ -74,6 +76,7 @@ from ._sfn_tasks import (
 )
 
 __all__ = [
+    "DEFAULT_ROLE_ARN",
     "DefinitionError",
     "ExecutionResult",
     "ExecutionStatus",
@@ -424,3 +427,6 @@ def _check_size(state: str, output: Any, limit: int | None) -> None:
     if limit is not None and len(_dumps(output).encode("utf-8")) > limit:
         problem = f"the output of state {state!r} exceeds {limit} bytes (UTF-8)"
         raise StatesError(DATA_LIMIT_EXCEEDED, problem)
+
+
+publish()

@@ -47,7 +47,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..payload import RESERVED_VARIABLES
+from publication import publish
+
+from .._template_syntax import RESERVED_VARIABLES
 
 __all__ = [
     "MissingPathError",
@@ -269,3 +271,6 @@ def render_parameter(value: str, record: Any) -> str:
     if not is_json_path(value):
         return value
     return _compact_json_text(resolve_path(record, value))
+
+
+publish()

@@ -11,13 +11,14 @@ Install with the ``local`` extra (``pip install 'momento-eventbridge-constructs[
 
 The Momento server only needs the standard library, as do the pattern matcher, the template
 renderer and the Momento client re-exported here from :mod:`momento_eventbridge_constructs.engine`;
-:class:`LocalPipeline` needs ``boto3`` and ``moto`` and is imported lazily.
+:class:`LocalPipeline` needs ``boto3`` and ``moto`` and is imported lazily (so this package
+cannot end with ``publication.publish()``: its namespace holds these names only, as
+:mod:`momento_eventbridge_constructs` does).
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-from typing import TYPE_CHECKING, Any
-
+from .._namespace import lazy_exports
 from ..engine.momento_client import MomentoError, MomentoHttpClient, Subscription
 from ..engine.patterns import PatternError, compile_pattern, matches
 from ..engine.templates import MissingPathError, PipeContext, render_input_template
@@ -42,12 +43,9 @@ __all__ = [
     "render_input_template",
 ]
 
-_LAZY = frozenset({"LocalPipeline", "DeliveryEvent", "PipeSpec"})
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    {"DeliveryEvent": ".runtime", "LocalPipeline": ".runtime", "PipeSpec": ".runtime"},
+)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from . import runtime
-
-        return getattr(runtime, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+del TYPE_CHECKING, lazy_exports

@@ -17,6 +17,8 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from publication import publish
+
 from .roles import RolePolicies
 
 __all__ = ["AccessDenied", "AccessRequest", "Authorizer", "RoleGuard", "both_forms"]
@@ -124,3 +126,6 @@ class RoleGuard:
         request = AccessRequest(self._role, principal, action, resource, dict(context))
         if not self._authorizer(request):
             raise AccessDenied(request)
+
+
+publish()

@@ -17,6 +17,8 @@ import string
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from publication import publish
+
 from .aws_clients import LocalClients
 from .moto_server import DEFAULT_ACCOUNT, MotoServer
 from .provisioning import Provisioner
@@ -132,3 +134,6 @@ class LocalAws:
     def create_secret(self, name: str, value: str) -> str:
         """Create a secret; return its ARN."""
         return self._running()[1].create_secret(name, value)
+
+
+publish()

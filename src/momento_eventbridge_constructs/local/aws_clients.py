@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from publication import publish
 
 from .secret_redaction import redact_secret_values
 
@@ -91,3 +92,6 @@ class LocalClients:
         """A Secrets Manager client."""
         client: SecretsManagerClient = self.client("secretsmanager")
         return client
+
+
+publish()

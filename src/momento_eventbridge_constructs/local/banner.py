@@ -6,6 +6,8 @@ import json
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
+from publication import publish
+
 if TYPE_CHECKING:
     from .runtime import LocalPipeline
 
@@ -61,3 +63,6 @@ def print_banner(lp: LocalPipeline, out: TextIO, momento_why: str | None = None)
     lines += _pipe_lines(lp)
     out.write("".join(line + "\n" for line in lines))
     out.flush()
+
+
+publish()

@@ -29,6 +29,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from publication import publish
+
 from ..cli.options import add_parameters_option
 from ..cli.status import PROG, RUN_MEANINGS, CommandError, ExitStatus, help_block
 from ..engine.assembly import list_stacks, load_stack
@@ -316,3 +318,6 @@ def _demo(
         except TimeoutError as error:
             _say(out, f"Demo FAILED: {error}")
             return ExitStatus.FAILED
+
+
+publish()

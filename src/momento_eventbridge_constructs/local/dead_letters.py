@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from publication import publish
+
 from ..engine.records import iso_time
 from .authorizer import AccessDenied, RoleGuard
 from .aws import LocalAws
@@ -130,3 +132,6 @@ class DeadLetters:
                 handles.append(message["ReceiptHandle"])
         for handle in handles:
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+
+
+publish()

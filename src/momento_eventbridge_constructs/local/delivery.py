@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from publication import publish
+
 from ..engine.records import iso_time
 from ..engine.templates import PipeContext, TemplateError
 from .authorizer import AccessDenied, RoleGuard, both_forms
@@ -212,3 +214,6 @@ class Delivery:
             self._log.emit(
                 self.pipe.name, record, "dead-lettered" if sent else "failed", error=reason
             )
+
+
+publish()

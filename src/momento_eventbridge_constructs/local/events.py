@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from publication import publish
+
 from .stream_records import plain_keys, sequence_number
 
 __all__ = ["INTERNAL_ERROR", "INVOCATION_ERROR", "LOCAL_DECISION", "DeliveryEvent", "EventLog"]
@@ -102,3 +104,6 @@ class EventLog:
                 listener(event)
             except Exception:  # a listener must not break delivery
                 _LOG.exception("delivery listener failed")
+
+
+publish()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 
+from publication import publish
+
 from ..engine.momento_client import MomentoHttpClient
 from .momento_server import LocalMomentoServer
 from .specs import PipeSpec
@@ -91,3 +93,6 @@ class MomentoBackend:
         """Stop the local server, if any."""
         if self.server is not None:
             self.server.stop()
+
+
+publish()

@@ -28,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from publication import publish
+
 from .._lifecycle import Lifecycle
 from ..engine.momento_client import MomentoHttpClient
 from .momento_topics import TopicMessage, TopicStore, message_is_text
@@ -488,3 +490,6 @@ def _make_handler(server: LocalMomentoServer) -> type[BaseHTTPRequestHandler]:
         do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = _serve
 
     return Handler
+
+
+publish()

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from publication import publish
+
 __all__ = [
     "BINARY_CONTENT_TYPES",
     "TEXT_CONTENT_TYPES",
@@ -255,3 +257,6 @@ class TopicStore:
             # subscriber is told where the page really is rather than left waiting.
             return [_discontinuity(number - 1, topic.next_number, topic.page)]
         return [message.as_item() for message in topic.messages[number - 1 :]]
+
+
+publish()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from publication import publish
+
 __all__ = ["DEFAULT_ACCOUNT", "MotoServer"]
 
 DEFAULT_ACCOUNT = "123456789012"
@@ -76,3 +78,6 @@ class MotoServer:
         if self._server is not None:
             server, self._server = self._server, None
             server.stop()
+
+
+publish()

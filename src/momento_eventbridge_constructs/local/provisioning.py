@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
+from publication import publish
 
 from ..engine.assembly import AssemblyError, StackTemplate
 from .aws_clients import LocalClients
@@ -185,3 +186,6 @@ class Provisioner:
         arn = self._clients.secretsmanager().create_secret(Name=name, SecretString=value)["ARN"]
         self._created_secrets.append(arn)
         return arn
+
+
+publish()

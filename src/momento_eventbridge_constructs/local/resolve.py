@@ -6,6 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from publication import publish
+
 from .._aws_names import TABLE_TYPES
 from ..engine.assembly import AssemblyError, Resolver
 from ..engine.patterns import compile_pattern
@@ -229,3 +231,6 @@ class PipeResolver:
         header = resolver.resolve_string(api_key.get("ApiKeyName"), "ApiKeyName")
         raw = resolver.resolve_string(api_key.get("ApiKeyValue"), "ApiKeyValue")
         return header, self._secrets.resolve(raw)
+
+
+publish()

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from publication import publish
+
 from .._aws_names import TABLE_TYPES
 from ..engine.assembly import AssemblyError, Resolver, StackTemplate
 from .aws import LocalAws
@@ -135,3 +137,6 @@ class StackResources:
         if attributes is None or logical_id not in dict(self.stack.resources_of_type(*TABLE_TYPES)):
             raise KeyError(f"{logical_id_or_path} is not a table of stack {self.stack.artifact_id}")
         return attributes["Ref"]
+
+
+publish()

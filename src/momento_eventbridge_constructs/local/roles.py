@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from publication import publish
+
 from ..engine.assembly import AssemblyError, Resolver, StackTemplate
 
 __all__ = ["RolePolicies", "role_policies"]
@@ -72,3 +74,6 @@ def _document(resolver: Resolver, document: Any, where: str) -> Mapping[str, Any
     if not isinstance(resolved, Mapping):
         raise AssemblyError(f"the policy of {where} is not a document: {resolved!r}")
     return resolved
+
+
+publish()

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from publication import publish
+
 from .._aws_names import PIPES_PRINCIPAL
 from .._lifecycle import Lifecycle
 from ..engine.assembly import StackTemplate, load_stack, synthesize
@@ -332,3 +334,6 @@ class LocalPipeline(Lifecycle):
             TimeoutError: when some pipe is still behind after ``timeout`` seconds.
         """
         self._pool.drain(timeout)
+
+
+publish()

@@ -18,6 +18,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from publication import publish
+
 __all__ = ["PLACEHOLDER", "redact_secret_values"]
 
 PLACEHOLDER = "<secret value>"
@@ -71,3 +73,6 @@ def _hide_response_secret(
     if isinstance(parsed, dict) and isinstance(parsed.get(_FIELD), str):
         customized_response_dict[_FIELD] = parsed.pop(_FIELD)
         response_dict["body"] = json.dumps(parsed).encode("utf-8")
+
+
+publish()

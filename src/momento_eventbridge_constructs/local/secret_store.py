@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
+from publication import publish
 
 from ..engine.assembly import AssemblyError, DynamicReference, parse_dynamic_references
 from .resources import StackResources
@@ -131,3 +132,6 @@ class LocalSecrets:
             raise AssemblyError(
                 f"secret {reference.secret_id} has no JSON field {reference.json_key}"
             ) from error
+
+
+publish()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from publication import publish
 
 from .aws import LocalAws
 from .specs import PipeSpec
@@ -322,3 +323,6 @@ class WorkerPool:
                 last = self._reader.last_sequence(*key)
                 targets[key] = int(last) if last is not None else 0
         return targets
+
+
+publish()

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from publication import publish
+
 from ..engine.patterns import CompiledPattern
 from ..engine.stack import fill_path_parameters, http_tasks, momento_names
 from ..engine.templates import TemplateError
@@ -114,3 +116,6 @@ class PipeSpec:
         if self.state_machine is not None:
             return [value for _, value in self.state_machine.connections.values() if value]
         return [self.destination.auth_value] if self.destination.auth_value else []
+
+
+publish()

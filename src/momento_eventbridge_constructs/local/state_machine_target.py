@@ -27,6 +27,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from publication import publish
+
 from .._aws_names import HTTP_INVOKE, SQS_SEND_MESSAGE
 from ..engine._sfn_errors import PERMISSIONS
 from ..engine.stepfunctions import (
@@ -190,3 +192,6 @@ class StateMachineTarget:
 
 def _wait(stop: threading.Event, seconds: float) -> None:
     stop.wait(seconds)
+
+
+publish()

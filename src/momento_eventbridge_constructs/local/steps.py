@@ -6,6 +6,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from publication import publish
+
 from ..engine.patterns import matches_any
 from ..engine.records import filter_view, target_view
 from .delivery import Delivery
@@ -49,3 +51,6 @@ class PipeSteps:
             else:
                 self._log.emit(pipe.name, view, "filtered")
         return not matched or self._delivery.deliver(shard_id, matched)
+
+
+publish()

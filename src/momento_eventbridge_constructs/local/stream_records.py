@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from publication import publish
+
 __all__ = ["is_unchanged_write", "plain_keys", "sequence_number"]
 
 
@@ -45,3 +47,6 @@ def plain_keys(keys: Mapping[str, Any]) -> dict[str, Any]:
 def sequence_number(record: Mapping[str, Any]) -> str:
     """The record's ``dynamodb.SequenceNumber`` (empty when absent)."""
     return str((record.get("dynamodb") or {}).get("SequenceNumber", ""))
+
+
+publish()

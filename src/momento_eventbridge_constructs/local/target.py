@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from publication import publish
+
 from .._aws_names import DEFAULT_CONTENT_TYPE
 from ..engine.errors import ReasonedError
 from ..engine.templates import PipeContext, render_input_template, render_parameter
@@ -128,3 +130,6 @@ class HttpTarget:
             raise InvocationError(error.code, detail) from error
         except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets
             raise InternalError(f"request failed: {error}") from error
+
+
+publish()

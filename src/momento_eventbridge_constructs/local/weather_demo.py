@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
+from publication import publish
+
 from .._aws_names import TABLE_TYPES
 from ..cli.status import CommandError
 from ..engine.stack import momento_names
@@ -22,7 +24,14 @@ if TYPE_CHECKING:
     from ..engine.momento_client import Subscription
     from .runtime import LocalPipeline, PipeSpec
 
-__all__ = ["DemoPlan", "NotTheWeatherExample", "WeatherDemo", "check_weather_stack", "plan"]
+__all__ = [
+    "DEMO_CITIES",
+    "DemoPlan",
+    "NotTheWeatherExample",
+    "WeatherDemo",
+    "check_weather_stack",
+    "plan",
+]
 
 KEY_ATTRIBUTE = "Location"
 DEMO_CITIES = (
@@ -261,3 +270,6 @@ class WeatherDemo:
             return 1
         self.say("Demo finished: every expectation met.")
         return 0
+
+
+publish()

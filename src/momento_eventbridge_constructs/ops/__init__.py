@@ -14,6 +14,9 @@ Programmatic use::
 
 from __future__ import annotations
 
+from publication import publish
+
+from .._namespace import attach_submodules
 from .backfill import BackfillOptions, BackfillReport, run_backfill
 from .context import OpsContext
 from .redrive import RedriveOptions, RedriveReport, run_redrive
@@ -31,3 +34,6 @@ __all__ = [
     "run_redrive",
     "run_verify",
 ]
+
+publish()
+attach_submodules(__name__)

@@ -12,6 +12,8 @@ import os
 import threading
 from typing import Any
 
+from publication import publish
+
 from ..cli.status import INSTALL_HINT, CommandError
 
 __all__ = ["AwsAccess", "aws_error_code"]
@@ -77,3 +79,6 @@ class AwsAccess:
     def account_id(self) -> str:
         """The account of the credentials (STS GetCallerIdentity)."""
         return str(self.client("sts").get_caller_identity()["Account"])
+
+
+publish()

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from publication import publish
+
 from ..cli.status import ExitStatus
 from .context import OpsContext
 from .momento import MomentoCallError
@@ -339,3 +341,6 @@ def run_backfill(
         report = backfill.run()
     out.write(backfill.summary())
     return report
+
+
+publish()

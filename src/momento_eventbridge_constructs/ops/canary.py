@@ -18,11 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from publication import publish
+
 from .definitions import StackDefinitions, TableDefinition
 
 __all__ = [
     "CANARY_ATTRIBUTE",
     "CANARY_PREFIX",
+    "RESERVED_CHARACTERS",
     "Canary",
     "TtlSource",
     "body_matches",
@@ -224,3 +227,6 @@ def _text_matches(actual: str, expected: str) -> bool:
     pieces = _MARKER.split(expected)
     pattern = ".*?".join(re.escape(piece) for piece in pieces)
     return re.fullmatch(pattern, actual, flags=re.DOTALL) is not None
+
+
+publish()

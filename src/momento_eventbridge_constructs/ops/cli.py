@@ -15,6 +15,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from publication import publish
+
 from ..cli.options import add_parameters_option
 from ..cli.status import (
     INSTALL_HINT,
@@ -215,3 +217,6 @@ def _verify(arguments: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report.text())
     return report.exit_status
+
+
+publish()

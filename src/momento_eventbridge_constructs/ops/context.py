@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from publication import publish
+
 from ..engine.assembly import load_stack
 from ..engine.parameters import parse_parameters
 from .aws import AwsAccess
@@ -134,3 +136,6 @@ class OpsContext:
                 f"stack {self.names.stack_name} has no pipe or sync that writes a table to a cache"
             )
         return tables[0]
+
+
+publish()

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from publication import publish
+
 from ..engine.assembly import Resolver, StackTemplate, load_stack
 from ..engine.stack import (
     UNRESOLVED,
@@ -126,3 +128,6 @@ def lenient_resolver(
         _LenientAttributes(stack, refs or {}),
         parameters,
     )
+
+
+publish()

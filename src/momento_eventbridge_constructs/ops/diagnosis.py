@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from publication import publish
+
 from ..engine.records import json_safe
 from .context import OpsContext
 from .stream import StreamExpired, read_range
@@ -206,3 +208,6 @@ class Diagnoser:
                 condition = (body.get("context") or {}).get("condition")
                 return f"dead letter of {pipe} for the canary ({record['eventName']}): {condition}"
         return None
+
+
+publish()

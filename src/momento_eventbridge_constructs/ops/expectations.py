@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from publication import publish
+
 from .canary import body_matches
 from .momento import MomentoCallError
 from .observation import Observation
@@ -59,3 +61,6 @@ class Observer:
         if body_matches(value, expectation.body or b""):
             return Observation.found()
         return Observation.missing("body " + value.decode("utf-8", errors="replace")[:200])
+
+
+publish()

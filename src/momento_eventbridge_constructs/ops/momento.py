@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
+from publication import publish
+
 from ..cli.status import CommandError
 from ..engine.assembly import AssemblyError, parse_dynamic_references
 from ..engine.momento_client import MomentoError
@@ -197,3 +199,6 @@ def _read_secret(
         raise CommandError(
             f"secret {reference.secret_id} has no JSON field {reference.json_key}"
         ) from None
+
+
+publish()

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from publication import publish
+
 from .._aws_names import CDK_PARAMETERS
 from ..cli.status import CommandError
 from ..engine.assembly import StackTemplate
@@ -216,3 +218,6 @@ class _PhysicalRefs(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._logical_ids)
+
+
+publish()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from publication import publish
+
 __all__ = ["Observation"]
 
 
@@ -21,3 +23,6 @@ class Observation:
     @classmethod
     def missing(cls, detail: str) -> Observation:
         return cls(False, detail)
+
+
+publish()

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from publication import publish
+
 from .momento import Momento, MomentoCallError
 from .render import MomentoCall
 
@@ -151,3 +153,6 @@ class PacedWriter:
             if error.transient or error.fatal or on_refused is None:
                 raise
             on_refused(call, error)
+
+
+publish()

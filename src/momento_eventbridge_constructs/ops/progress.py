@@ -8,6 +8,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TextIO
 
+from publication import publish
+
 from .._lifecycle import Lifecycle
 
 __all__ = ["Progress", "Tally"]
@@ -102,3 +104,6 @@ class Progress(Lifecycle):
     def rate(self, count: int) -> float:
         """``count`` per second since the start."""
         return count / max(time.monotonic() - self.started, 1e-6)
+
+
+publish()

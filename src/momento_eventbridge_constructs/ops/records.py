@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from publication import publish
+
 from ..engine.records import json_safe
 from .definitions import TableDefinition
 
@@ -93,3 +95,6 @@ def stream_record(
         "dynamodb": change,
         "eventSourceARN": context.stream_arn,
     }
+
+
+publish()

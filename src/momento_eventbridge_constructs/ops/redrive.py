@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from publication import publish
+
 from ..cli.status import ExitStatus
 from .context import OpsContext
 from .momento import MomentoCallError
@@ -363,3 +365,6 @@ def run_redrive(
         report.left.append(("", "interrupted"))
     out.write(redrive.summary(urls))
     return report
+
+
+publish()

@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from publication import publish
+
 from .._aws_names import DEFAULT_CONTENT_TYPE
 from ..engine.errors import ReasonedError
 from ..engine.patterns import CompiledPattern, compile_pattern, matches_any
@@ -307,3 +309,6 @@ class StackRenderer:
         if expires <= self._clock():
             return f"expired: the table's TTL attribute {attribute} has passed"
         return None
+
+
+publish()

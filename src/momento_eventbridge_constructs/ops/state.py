@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from publication import publish
+
 from ..cli.status import CommandError
 
 __all__ = ["ScanState"]
@@ -124,3 +126,6 @@ class ScanState:
         temporary = self.path.with_name(self.path.name + ".tmp")
         temporary.write_text(json.dumps(document, indent=1), encoding="utf-8")
         os.replace(temporary, self.path)
+
+
+publish()

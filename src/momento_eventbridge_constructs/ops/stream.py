@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from publication import publish
+
 from .aws import aws_error_code
 
 __all__ = ["StreamExpired", "read_range", "table_name_of_stream"]
@@ -75,3 +77,6 @@ def read_range(
             raise StreamExpired(str(error)) from error
         raise
     return found
+
+
+publish()

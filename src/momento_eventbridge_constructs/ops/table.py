@@ -12,6 +12,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from publication import publish
+
 __all__ = ["MAX_BATCH_KEYS", "read_items"]
 
 MAX_BATCH_KEYS = 100
@@ -47,3 +49,6 @@ def read_items(
         if wanted:
             raise RuntimeError(f"DynamoDB left {len(wanted)} keys of {table_name} unprocessed")
     return [found.get(_identity(key)) for key in keys]
+
+
+publish()

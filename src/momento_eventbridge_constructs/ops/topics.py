@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from publication import publish
+
 from .canary import body_matches
 from .observation import Observation
 
@@ -77,3 +79,6 @@ class Topics:
     def close(self) -> None:
         for listener in self._listeners.values():
             listener.subscription.close()
+
+
+publish()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import threading
 
+from publication import publish
+
 from . import verify_steps
 from .context import OpsContext
 from .verify_report import SETTLES, Step, StepStatus, VerifyOptions, VerifyReport
@@ -70,3 +72,6 @@ def run_verify(
             break
         report.steps += _verify_table(context, table_id, options)
     return report
+
+
+publish()

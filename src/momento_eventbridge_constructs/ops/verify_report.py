@@ -8,6 +8,8 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
+from publication import publish
+
 from ..cli.status import ExitStatus
 
 __all__ = ["SETTLES", "Step", "StepStatus", "VerifyOptions", "VerifyReport"]
@@ -144,3 +146,6 @@ class VerifyReport:
         verdict = "every step held" if not failed else f"{failed} step(s) failed"
         lines.append(f"Result: {verdict}")
         return "\n".join(lines) + "\n"
+
+
+publish()

@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from publication import publish
+
 from .canary import RESERVED_CHARACTERS, Canary, TtlSource
 from .expectations import Expectation
 from .momento import MomentoCallError
@@ -278,3 +280,6 @@ def cleanup(run: TableRun) -> Step:
     if problems:
         return run.step("cleanup", status=StepStatus.FAILED, detail="; ".join(problems)[:500])
     return run.step("cleanup: canaries removed from the table and the caches")
+
+
+publish()

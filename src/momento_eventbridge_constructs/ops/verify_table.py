@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from publication import publish
+
 from .canary import Canary, markers
 from .diagnosis import Diagnoser
 from .expectations import Observer
@@ -120,3 +122,6 @@ class TableRun:
             for entry in self.renderer.removal_calls(record)
             if isinstance(entry, MomentoCall) and entry.is_cache_call and entry.method == "DELETE"
         ]
+
+
+publish()

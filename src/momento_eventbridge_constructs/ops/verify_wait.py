@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from publication import publish
+
 from .expectations import Expectation, ExpectationKind
 from .momento import MomentoCallError
 from .render import MomentoCall, Skip
@@ -144,3 +146,6 @@ def _replay(run: TableRun, call: MomentoCall) -> str:
         "the same call with verify's key succeeds: the stack's call did not reach Momento "
         "or was refused (see the pipe's state, logs and dead letters)"
     )
+
+
+publish()

@@ -16,14 +16,13 @@ And, for any test:
   hashes; :class:`CloudFormationSnapshotExtension` snapshots templates through it (needs
   syrupy).
 
-Nothing here imports aws-cdk-lib, boto3 or syrupy until it is used.
+Nothing here imports aws-cdk-lib, boto3 or syrupy until it is used, and nothing but these
+names can be imported from here (the namespace of :mod:`momento_eventbridge_constructs`).
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
-import importlib
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from .._namespace import lazy_exports
 
 if TYPE_CHECKING:
     from .cache import wait_for_cache
@@ -32,19 +31,13 @@ if TYPE_CHECKING:
 
 __all__ = ["CloudFormationSnapshotExtension", "mask_template", "wait_for_cache"]
 
-_EXPORTS: Mapping[str, str] = {
-    "CloudFormationSnapshotExtension": ".snapshot",
-    "mask_template": ".templates",
-    "wait_for_cache": ".cache",
-}
+__getattr__, __dir__ = lazy_exports(
+    globals(),
+    {
+        "CloudFormationSnapshotExtension": ".snapshot",
+        "mask_template": ".templates",
+        "wait_for_cache": ".cache",
+    },
+)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+del TYPE_CHECKING, lazy_exports

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from publication import publish
+
 from ..ops.canary import body_matches, markers
 from ..ops.definitions import TableDefinition, read_definitions
 from ..ops.records import RecordContext, describe_key, stream_record
@@ -176,3 +178,6 @@ def wait_for_cache(
                 f"the cache does not match table {check.table.path} after {timeout:g} s:\n{lines}"
             )
         time.sleep(interval)
+
+
+publish()

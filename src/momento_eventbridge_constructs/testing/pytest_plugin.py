@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from publication import publish
 
 if TYPE_CHECKING:
     from ..local.runtime import LocalPipeline
@@ -78,3 +79,6 @@ def template_snapshot(request: pytest.FixtureRequest) -> Any:
     except ModuleNotFoundError as error:
         pytest.fail(f"template_snapshot needs syrupy ({error.name} is not installed)")
     return request.getfixturevalue("snapshot").use_extension(CloudFormationSnapshotExtension)
+
+
+publish()

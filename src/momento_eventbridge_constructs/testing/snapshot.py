@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from publication import publish
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from .templates import is_template, mask_template
@@ -32,3 +33,6 @@ class CloudFormationSnapshotExtension(JSONSnapshotExtension):
     def serialize(self, data: Any, **kwargs: Any) -> Any:
         """The JSON text of ``data``, masked first when it is a template."""
         return super().serialize(mask_template(data) if is_template(data) else data, **kwargs)
+
+
+publish()

@@ -25,6 +25,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from publication import publish
+
 __all__ = ["ASSET_HASH", "CDK_HANDLER_RUNTIME", "is_template", "mask_template"]
 
 ASSET_HASH = "[ASSET-HASH]"
@@ -95,3 +97,6 @@ def mask_template(template: Mapping[str, Any]) -> dict[str, Any]:
         resources[logical_id] = resource
     masked["Resources"] = resources
     return dict(_hashes_masked(masked))
+
+
+publish()

@@ -20,6 +20,9 @@ Context (``-c name=value``): ``api_key_secret_name`` (default ``momento-eventbri
 
 from __future__ import annotations
 
+from publication import publish
+
+from ..._namespace import attach_submodules
 from .app import STACKS, WeatherStackClass, build_app
 from .pipes import WeatherDestinations, add_weather_table
 from .stacks import WeatherStack, WeatherSyncStack
@@ -47,3 +50,6 @@ __all__ = [
     "build_app",
     "weather_table",
 ]
+
+publish()
+attach_submodules(__name__)

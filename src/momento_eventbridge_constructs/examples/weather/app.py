@@ -9,6 +9,7 @@ from typing import Protocol
 
 import aws_cdk as cdk
 from constructs import Construct
+from publication import publish
 
 from ...endpoint import MomentoEndpoint
 from .stacks import WeatherStack, WeatherSyncStack
@@ -63,3 +64,6 @@ def build_app(app: cdk.App | None = None) -> cdk.App:
             description=stack_class.DESCRIPTION,
         )
     return app
+
+
+publish()

@@ -6,6 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
+from publication import publish
 
 from ...api_destination import MomentoApiDestination
 from ...connection import MomentoConnection
@@ -73,3 +74,6 @@ def add_weather_table(
     cdk.CfnOutput(scope, f"{prefix}TableName", value=table.table_name)
     cdk.CfnOutput(scope, f"{prefix}DeadLetterQueueUrl", value=put.dead_letter_queue.queue_url)
     return table
+
+
+publish()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
+from publication import publish
 
 from ...connection import MomentoConnection
 from ...payload import MomentoPayload
@@ -72,3 +73,6 @@ class WeatherSyncStack(cdk.Stack):
         )
         cdk.CfnOutput(self, "TableName", value=table.table_name)
         cdk.CfnOutput(self, "DeadLetterQueueUrl", value=sync.dead_letter_queue.queue_url)
+
+
+publish()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
+from publication import publish
 
 __all__ = [
     "CACHE_NAME",
@@ -35,3 +36,6 @@ def weather_table(scope: Construct, prefix: str = "") -> dynamodb.Table:
         ),
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
+
+
+publish()
