@@ -16,7 +16,7 @@ from momento_eventbridge_constructs.engine.momento_client import (
     PollResult,
     TopicPosition,
 )
-from momento_eventbridge_constructs.local.momento_client._private import follow
+from momento_eventbridge_constructs.engine.momento_client._private import follow
 from momento_eventbridge_constructs.local.momento_server import LocalMomentoServer
 
 from ._momento import KEY, wait_until
