@@ -404,6 +404,34 @@ def world() -> Any:
         ("keys_only", {"max_retry_attempts": -1}, "max_retry_attempts", "from 0 to 10000"),
         ("keys_only", {"log_level": "LOUD"}, "log_level", "LogLevel.OFF"),
         ("keys_only", {"role": "r"}, "role", "aws_iam.IRole"),
+        *[
+            ("keys_only", {"value": MomentoPayload.change_notice(), **props}, prop, rule)
+            for props, prop, rule in (
+                ({"batch_size": 0}, "batch_size", "from 1 to 100"),
+                ({"batch_size": 101}, "batch_size", "from 1 to 100"),
+                ({"batch_size": 2.0}, "batch_size", "whole number from 1 to 100"),
+                ({"batch_size": 100}, "batch_size", "raise max_concurrency to at least 25"),
+                (
+                    {"batch_size": 50, "max_concurrency": 12},
+                    "batch_size",
+                    "takes 5 rounds of retries",
+                ),
+                ({"batch_size": 10, "max_concurrency": 41}, "max_concurrency", "from 1 to 40"),
+                ({"batch_size": 10, "max_concurrency": 0}, "max_concurrency", "from 1 to 40"),
+                ({"max_concurrency": 5}, "max_concurrency", "only with batch_size above 1"),
+                (
+                    {"batch_size": 10, "max_batching_window": cdk.Duration.seconds(301)},
+                    "max_batching_window",
+                    "from 0 to 300 seconds",
+                ),
+                (
+                    {"max_batching_window": cdk.Duration.millis(1500)},
+                    "max_batching_window",
+                    "whole number of seconds",
+                ),
+                ({"max_batching_window": 5}, "max_batching_window", "aws_cdk.Duration"),
+            )
+        ],
     ],
 )
 def test_invalid_props(world: Any, case: str, props: dict[str, Any], prop: str, rule: str) -> None:
@@ -416,6 +444,47 @@ def test_invalid_props(world: Any, case: str, props: dict[str, Any], prop: str, 
         world["make"](**arguments)
     assert raised.value.prop == prop, str(raised.value)
     assert re.search(re.escape(rule), raised.value.rule), str(raised.value)
+
+
+def _stream_parameters(sync: DynamoToMomentoSync) -> dict[str, Any]:
+    properties = cdk.Stack.of(sync).resolve(sync.pipe._cfn_properties)
+    return properties["sourceParameters"]["dynamoDbStreamParameters"]  # type: ignore[no-any-return]
+
+
+def test_batch_size_and_window_reach_the_pipe(world: Any) -> None:
+    sync = world["make"](
+        value=MomentoPayload.change_notice(),
+        batch_size=40,
+        max_concurrency=10,
+        max_batching_window=cdk.Duration.seconds(5),
+    )
+    stream = _stream_parameters(sync)
+    assert stream["batchSize"] == 40
+    assert stream["maximumBatchingWindowInSeconds"] == 5
+    assert stream["parallelizationFactor"] == 1
+    apply_keys = sync.definition["States"]["ApplyKeys"]
+    assert apply_keys["Type"] == "Map"
+    assert apply_keys["MaxConcurrency"] == 10
+
+
+def test_batch_size_one_is_the_one_record_definition(world: Any) -> None:
+    one = world["make"](value=MomentoPayload.change_notice())
+    given = world["make"](value=MomentoPayload.change_notice(), batch_size=1)
+    stream = _stream_parameters(given)
+    assert stream["batchSize"] == 1
+    assert "maximumBatchingWindowInSeconds" not in stream
+    # Each sync has its own queue: compare with the tokens' numbers blanked.
+    def text(sync: DynamoToMomentoSync) -> str:
+        return re.sub(r"TOKEN\.\d+", "TOKEN", json.dumps(sync.definition))
+
+    assert text(given) == text(one)
+    assert given.definition["StartAt"] == "Read"
+    assert "ApplyKeys" not in given.definition["States"]
+
+
+def test_a_small_batch_runs_as_many_keys_at_once_as_it_has(world: Any) -> None:
+    sync = world["make"](value=MomentoPayload.change_notice(), batch_size=4)
+    assert sync.definition["States"]["ApplyKeys"]["MaxConcurrency"] == 4
 
 
 def test_a_misspelt_delivery_option_fails_as_python_fails_a_keyword(world: Any) -> None:

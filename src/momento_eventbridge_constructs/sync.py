@@ -87,6 +87,19 @@ class DynamoToMomentoSync(PipeBackedConstruct):
             Default: none. With either attribute, the TTL is cut to ``[1 s, max_ttl]`` and
             an item without the attribute is cached for ``max_ttl``.
         max_ttl: the largest TTL. Default: 24 hours, Momento's limit for on-demand caches.
+        batch_size: the most stream records one execution applies, 1 to 100. Above 1, an
+            execution groups its records by Momento key in stream order and applies only the
+            last change of each key (set, or delete), keys in parallel up to
+            ``max_concurrency``, one key's changes never in parallel; with ``topic_name``
+            every change is still announced, in stream order per key. A key that still fails
+            becomes one dead letter naming the key and all its changes. Default: 1 (one
+            record per execution).
+        max_batching_window: how long the pipe may wait to fill a batch, 0 to 300 seconds.
+            Default: not set (Pipes' default).
+        max_concurrency: keys applied at once when ``batch_size`` is above 1, 1 to 40; a
+            batch may take at most 4 rounds of keys (``batch_size <= 4 * max_concurrency``),
+            so the worst case of retries fits the execution timeout. Default: 10 (or
+            ``batch_size`` when smaller), near Momento's default of 100 operations per second.
 
     Keyword Args:
         **delivery: the delivery options of ``DynamoToMomentoPipe`` (its keyword args
@@ -122,6 +135,9 @@ class DynamoToMomentoSync(PipeBackedConstruct):
         ttl_attribute: str | None = None,
         ttl_epoch_attribute: str | None = None,
         max_ttl: Duration | None = None,
+        batch_size: int = 1,
+        max_batching_window: Duration | None = None,
+        max_concurrency: int | None = None,
         **delivery: Unpack[DeliveryOptions],
     ) -> None:
         config = validate_sync(given(SyncProps, locals()), Checker(f"DynamoToMomentoSync {id!r}"))
@@ -174,6 +190,7 @@ class DynamoToMomentoSync(PipeBackedConstruct):
             body=config.body,
             announcement=config.announcement,
             ttl=config.ttl,
+            batching=config.batching,
         )
         self.definition = definition.build()
         """The state machine's definition (Amazon States Language, JSONata; may hold tokens)."""
@@ -215,7 +232,8 @@ class DynamoToMomentoSync(PipeBackedConstruct):
 
     def _build_pipe(self, config: SyncConfig) -> None:
         # No filter: every record must reach the state machine, or the cache drifts.
-        # One record per execution, one execution at a time per shard: stream order.
+        # One batch per execution, one execution at a time per shard: stream order.
+        batching = config.batching
         self._create_pipe(
             config.delivery,
             target=self.state_machine.attr_arn,
@@ -228,6 +246,8 @@ class DynamoToMomentoSync(PipeBackedConstruct):
             ),
             description=config.description,
             parallelization_factor=1,
+            batch_size=batching.size,
+            batching_window_seconds=batching.window_seconds,
         )
 
     @property
