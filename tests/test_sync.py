@@ -473,6 +473,7 @@ def test_batch_size_one_is_the_one_record_definition(world: Any) -> None:
     stream = _stream_parameters(given)
     assert stream["batchSize"] == 1
     assert "maximumBatchingWindowInSeconds" not in stream
+
     # Each sync has its own queue: compare with the tokens' numbers blanked.
     def text(sync: DynamoToMomentoSync) -> str:
         return re.sub(r"TOKEN\.\d+", "TOKEN", json.dumps(sync.definition))
