@@ -292,8 +292,9 @@ class SyncDefinition:
                 "States": states,
             },
             "Output": '{% {"records": $count($states.input), "keys": $count($states.result)} %}',
-            "Next": "Done",
+            "Next": "Applied",
         }
+        # State names are unique across the whole definition, iterations included.
         return {
             "Comment": (
                 "Apply a batch of DynamoDB stream records to Momento: the last change of each "
@@ -302,7 +303,7 @@ class SyncDefinition:
             "QueryLanguage": "JSONata",
             "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
             "StartAt": "ApplyKeys",
-            "States": {"ApplyKeys": apply_keys, "Done": {"Type": "Succeed"}},
+            "States": {"ApplyKeys": apply_keys, "Applied": {"Type": "Succeed"}},
         }
 
     def _groups(self) -> str:
