@@ -314,6 +314,112 @@ def test_change_notice_body_on_a_remove_without_topic() -> None:
     assert [c.method for c in calls] == ["DELETE"]
 
 
+# -- a batch: the last change of each key, every change announced ------------------------
+
+
+def run_batch(
+    definition: dict[str, Any], batch: list[dict[str, Any]], failing: str | None = None
+) -> tuple[Any, list[HttpRequest], list[dict[str, Any]]]:
+    """Run a batch; calls for the key ``failing`` answer 500 (retried, then dead-lettered)."""
+    calls: list[HttpRequest] = []
+    letters: list[dict[str, Any]] = []
+
+    def http(request: HttpRequest) -> HttpResponse:
+        calls.append(request)
+        if failing is not None and query(request).get("key") == failing:
+            return HttpResponse(500, "down")
+        return HttpResponse(204, "")
+
+    def send(request: dict[str, Any]) -> dict[str, Any]:
+        letters.append(json.loads(request["MessageBody"]))
+        return {"MessageId": str(len(letters))}
+
+    interpreter = StateMachineInterpreter(
+        literal(definition),
+        http=http,
+        connection_headers=lambda arn: {"Authorization": "k"},
+        send_message=send,
+        sleep=lambda seconds: None,
+        clock=lambda: START,
+    )
+    return interpreter.start_sync_execution(batch), calls, letters
+
+
+def change(key: str, sequence: int, event: str = "MODIFY", value: str = "") -> dict[str, Any]:
+    image = None if event == "REMOVE" else {"id": {"S": key}, "v": {"S": value}}
+    changed = record(image, event=event, keys={"id": {"S": key}})
+    changed["dynamodb"]["SequenceNumber"] = str(sequence)
+    return changed
+
+
+BURST = [
+    change("a", 1, "INSERT", "a1"),
+    change("b", 2, "INSERT", "b1"),
+    change("a", 3, "REMOVE"),
+    change("c", 4, "INSERT", "c1"),
+    change("a", 5, "INSERT", "a2"),
+    change("b", 6, "REMOVE"),
+]
+
+
+def test_a_batch_applies_only_the_last_change_of_each_key() -> None:
+    definition = sync_definition(batch_size=10)
+    result, calls, letters = run_batch(definition, BURST)
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output_value() == {"records": 6, "keys": 3}
+    applied = {query(c)["key"]: (c.method, c.body) for c in calls}
+    assert len(calls) == 3 and letters == []
+    assert applied["a"][0] == "PUT" and "a2" in str(applied["a"][1]), applied["a"]
+    assert applied["b"][0] == "DELETE"
+    assert applied["c"][0] == "PUT"
+
+
+def test_a_batch_announces_every_change_in_stream_order_per_key() -> None:
+    definition = sync_definition(batch_size=10, topic_name="t")
+    result, calls, _ = run_batch(definition, BURST)
+    assert result.status == "SUCCEEDED", result.cause
+    published = [json.loads(c.body or b"") for c in calls if c.method == "POST"]
+    assert sorted(int(p["sequenceNumber"]) for p in published) == [1, 2, 3, 4, 5, 6]
+    for key in "abc":
+        mine = [p for p in published if p["keys"]["id"]["S"] == key]
+        assert [int(p["sequenceNumber"]) for p in mine] == sorted(
+            int(c["dynamodb"]["SequenceNumber"])
+            for c in BURST
+            if c["dynamodb"]["Keys"]["id"]["S"] == key
+        )
+    writes = [i for i, c in enumerate(calls) if c.method != "POST" and query(c)["key"] == "a"]
+    first_a_notice = next(
+        i for i, c in enumerate(calls) if c.method == "POST" and b'"a"' in (c.body or b"")
+    )
+    assert writes[0] < first_a_notice  # a key's write comes before its announcements
+
+
+def test_a_key_that_still_fails_is_one_dead_letter_with_all_its_changes() -> None:
+    definition = sync_definition(batch_size=10, max_concurrency=2)
+    result, calls, letters = run_batch(definition, BURST, failing="a")
+    assert result.status == "SUCCEEDED", result.cause
+    (letter,) = letters
+    assert letter["momentoKey"] == "a" and letter["stage"] == "cache"
+    assert letter["sequenceNumber"] == "5" and letter["eventName"] == "INSERT"
+    assert [c["sequenceNumber"] for c in letter["changes"]] == ["1", "3", "5"]
+    assert [c["eventName"] for c in letter["changes"]] == ["INSERT", "REMOVE", "INSERT"]
+    assert letter["error"] == "States.Http.StatusCode.500"
+    assert len([c for c in calls if query(c)["key"] == "a"]) == 4  # retried as with one record
+    assert {query(c)["key"] for c in calls} == {"a", "b", "c"}
+
+
+def test_the_largest_batch_stays_inside_the_output_limit() -> None:
+    """100 records of about 2.5 KB each: the batch is under 262,144 characters, and no state's
+    output holds more than it."""
+    definition = sync_definition(batch_size=100, max_concurrency=25, topic_name="t")
+    batch = [change(f"k{i % 60}", i, "MODIFY", "x" * 2400) for i in range(100)]
+    assert len(json.dumps(batch)) < 262_144
+    result, calls, letters = run_batch(definition, batch)
+    assert result.status == "SUCCEEDED", result.cause
+    assert len([c for c in calls if c.method == "PUT"]) == 60
+    assert len([c for c in calls if c.method == "POST"]) == 100 and letters == []
+
+
 # -- validation: one test per message ---------------------------------------------------------
 
 
