@@ -346,17 +346,6 @@ class SyncDefinition:
         }
 
 
-def every_state(definition: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    """Every state of a definition by name, those of Map iterations included."""
-    found: list[tuple[str, Mapping[str, Any]]] = []
-    for name, state in (definition.get("States") or {}).items():
-        found.append((name, state))
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if isinstance(processor, Mapping):
-            found.extend(every_state(processor))
-    return found
-
-
 def path(root: str, dotted: str) -> str:
     """A JSONata path with every step quoted (attribute names may hold ``-``)."""
     return root + "".join(f".`{step}`" for step in dotted.split("."))

@@ -36,7 +36,7 @@ from momento_eventbridge_constructs import (
     MomentoEndpoint,
     MomentoOperation,
 )
-from momento_eventbridge_constructs._sync_definition import every_state
+from momento_eventbridge_constructs._asl import every_state
 from momento_eventbridge_constructs.examples import weather as weather_example
 from momento_eventbridge_constructs.local.roles import RolePolicies
 

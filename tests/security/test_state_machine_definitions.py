@@ -29,7 +29,7 @@ from momento_eventbridge_constructs import (
     MomentoConnection,
     MomentoPayload,
 )
-from momento_eventbridge_constructs._sync_definition import every_state
+from momento_eventbridge_constructs._asl import every_state
 from momento_eventbridge_constructs.examples import weather
 
 from .._checkers import run_checker

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from .._asl import every_state
 from .patterns import CompiledPattern
 from .templates import TemplateError
 
@@ -44,9 +45,8 @@ class StateMachineSpec:
 
     def http_calls(self) -> list[tuple[str, str]]:
         """``(method, ApiEndpoint)`` of every HTTP task of the definition."""
-        states = self.definition.get("States") or {}
         calls = []
-        for state in states.values():
+        for _, state in every_state(self.definition):
             if state.get("Resource") == "arn:aws:states:::http:invoke":
                 arguments = state.get("Arguments") or {}
                 calls.append((str(arguments.get("Method")), str(arguments.get("ApiEndpoint"))))
@@ -78,6 +78,8 @@ class PipeSpec:
     (``http_method`` ``"StartSyncExecution"``, no endpoint)."""
     state_machine: StateMachineSpec | None = None
     """The state machine the pipe starts (``REQUEST_RESPONSE``), if that is its target."""
+    maximum_batching_window_seconds: int = 0
+    """How long a shard's reader may wait to fill a batch (``MaximumBatchingWindowInSeconds``)."""
     role_arn: str = ""
     """The role the pipe assumes (empty when it cannot be resolved locally)."""
 

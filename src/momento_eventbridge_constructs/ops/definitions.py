@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
+from .._asl import every_state
 from .._aws_names import HTTP_INVOKE, TABLE_TYPES
 from ..local.assembly import AssemblyError, Resolver, StackTemplate, load_stack
 
@@ -161,10 +162,9 @@ class SyncPath:
     name: str | None = None
 
     def _endpoints(self, method: str) -> list[str]:
-        states = self.definition.get("States") or {}
         return [
             str(state["Arguments"]["ApiEndpoint"])
-            for state in states.values()
+            for _, state in every_state(self.definition)
             if state.get("Resource") == HTTP_INVOKE
             and str((state.get("Arguments") or {}).get("Method", "")).upper() == method
         ]
