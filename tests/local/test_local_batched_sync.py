@@ -213,3 +213,31 @@ def test_the_batching_window_gathers_records_written_after_the_first(
     lp.drain(timeout=30)
     assert [len(batch) for batch in executions(lp, "GatheredSync")] == [3]
     assert cached_value(lp, "C", "gathered") is not None
+
+
+def test_put_then_delete_rounds_in_batches_end_exactly_as_the_table(lp: LocalPipeline) -> None:
+    """200 rounds of put→delete and delete→put of 20 keys, applied in batches while they are
+    written: the cache ends as the table, with the last values, and nothing is dead-lettered."""
+    lp.start_pipes()
+    expected: dict[str, bool] = {}
+    for index in range(200):
+        station = f"R{index % 20}"
+        if index % 2 == 0:
+            put(lp, station, index)
+            delete(lp, station)
+            expected[station] = False
+        else:
+            delete(lp, station)
+            put(lp, station, index)
+            expected[station] = True
+    lp.drain(timeout=240)
+    items = lp.dynamodb.scan(TableName=lp.table_name(f"{STACK}/Readings"))["Items"]
+    in_table = {item["station"]["S"]: item["temp"]["N"] for item in items}
+    assert in_table.keys() == {key for key, present in expected.items() if present}
+    for key, present in expected.items():
+        value = cached(lp, key)
+        assert (value is not None) == present, key
+        if present:
+            assert value["item"]["temp"] == {"N": in_table[key]}
+    assert lp.dead_letters() == []
+    assert max(len(batch) for batch in executions(lp)) > 1  # the rounds did share batches
