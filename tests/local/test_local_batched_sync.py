@@ -241,3 +241,29 @@ def test_put_then_delete_rounds_in_batches_end_exactly_as_the_table(lp: LocalPip
             assert value["item"]["temp"] == {"N": in_table[key]}
     assert lp.dead_letters() == []
     assert max(len(batch) for batch in executions(lp)) > 1  # the rounds did share batches
+
+
+def test_injected_latencies_delay_each_execution_and_each_momento_call(
+    assembly: Path, iam_authorizer: IamSimulateAuthorizer
+) -> None:
+    """Off by default; given, each pipe invocation and each Momento answer waits first."""
+    with LocalPipeline.from_cloud_assembly(
+        assembly,
+        STACK,
+        retry_base_delay=0.01,
+        authorizer=iam_authorizer,
+        autostart_pipes=False,
+        execution_latency=lambda: 0.3,
+        momento_latency=lambda: 0.1,
+    ) as slow:
+        for station in ("A", "B", "C"):
+            put(slow, station, 1)
+        started = time.monotonic()
+        slow.start_pipes()
+        slow.drain(timeout=30)
+        elapsed = time.monotonic() - started
+        assert [len(batch) for batch in executions(slow)] == [3]
+        # One execution (0.3 s), then three sets in parallel (0.1 s), then the three
+        # announcements, each key's after its set (0.1 s).
+        assert elapsed >= 0.5
+        assert cached(slow, "C") is not None

@@ -96,6 +96,7 @@ class Delivery:
         stop: set when the runtime stops; a retry wait ends early then.
         clock: wall-clock seconds (record ages, ingestion time).
         guard: checks the pipe role may invoke the target before each call (default: none).
+        latency: seconds to wait before each call, drawn per call (default: none).
     """
 
     def __init__(
@@ -108,8 +109,10 @@ class Delivery:
         stop: threading.Event,
         clock: Callable[[], float],
         guard: RoleGuard | None = None,
+        latency: Callable[[], float] | None = None,
     ) -> None:
         self.pipe = pipe
+        self._latency = latency
         self._target = target
         self._dead_letters = dead_letters
         self._log = log
@@ -198,6 +201,8 @@ class Delivery:
     def _send(self, request: TargetRequest, record: Mapping[str, Any]) -> int:
         """Send ``request``; raises :class:`_Failed` with the error class."""
         call = {"method": request.method, "url": request.url, "body": request.body}
+        if self._latency is not None:
+            self._stop.wait(max(0.0, self._latency()))
         try:
             self._guard.require(*target_permission(self.pipe))
             status = self._target.send(request)

@@ -110,6 +110,9 @@ class LocalMomentoServer:
             (https://docs.momentohq.com/topics/api-reference/http-api); how long it really
             waits, and what it answers then, is undocumented, so clients should rely on
             neither (:meth:`.MomentoHttpClient.poll` treats its own timeout as an idle poll).
+        latency: seconds to wait before answering each request, drawn per request (a fixed
+            delay: ``lambda: 0.02``; a distribution: ``lambda: random.expovariate(50)``), to
+            measure designs against a Momento further away. Default: none.
     """
 
     def __init__(
@@ -118,6 +121,7 @@ class LocalMomentoServer:
         api_keys: Iterable[str] = (),
         clock: Callable[[], float] = time.monotonic,
         subscribe_wait: float | None = 5.0,
+        latency: Callable[[], float] | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._caches: dict[str, dict[bytes, _Entry]] = {name: {} for name in caches}
@@ -131,6 +135,7 @@ class LocalMomentoServer:
         self._requests: deque[RecordedRequest] = deque(maxlen=10_000)
         self._clock = clock
         self._subscribe_wait = subscribe_wait
+        self._latency = latency
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -349,6 +354,8 @@ class LocalMomentoServer:
         split = urlsplit(raw_path)
         query = parse_qs(split.query, keep_blank_values=True)
         parts = [unquote(part) for part in split.path.split("/") if part]
+        if self._latency is not None:
+            time.sleep(max(0.0, self._latency()))
         failure = self._take_failure(method, split.path)
         if failure is not None:
             if failure.delay:
