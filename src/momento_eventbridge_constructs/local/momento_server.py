@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
 import threading
 import time
 from collections import deque
@@ -136,6 +137,7 @@ class LocalMomentoServer:
         self._clock = clock
         self._subscribe_wait = subscribe_wait
         self._latency = latency
+        self._random_failures: tuple[float, tuple[int, ...], random.Random] | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -240,10 +242,21 @@ class LocalMomentoServer:
         with self._lock:
             self._failures.append(InjectedFailure(status, count, body, method, path_prefix, delay))
 
+    def inject_random_failures(
+        self, rate: float, statuses: Iterable[int] = (429, 500), *, seed: int | None = None
+    ) -> None:
+        """Answer each cache and topic request, with probability ``rate``, with one of
+        ``statuses`` (chosen at random), until :meth:`clear_failures`."""
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate must be from 0 to 1")
+        with self._lock:
+            self._random_failures = (rate, tuple(statuses), random.Random(seed))
+
     def clear_failures(self) -> None:
-        """Drop every queued failure."""
+        """Drop every queued failure, and stop random ones."""
         with self._lock:
             self._failures.clear()
+            self._random_failures = None
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -347,6 +360,16 @@ class LocalMomentoServer:
             raise _Reply(400, "key must not be empty")
         return decoded
 
+    def _random_failure(self) -> InjectedFailure | None:
+        with self._lock:
+            if self._random_failures is None:
+                return None
+            rate, statuses, rng = self._random_failures
+            if rng.random() >= rate:
+                return None
+            status = rng.choice(statuses)
+        return InjectedFailure(status, 1, "injected random failure", None, None, 0.0)
+
     def handle(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, bytes, str]:
@@ -356,7 +379,7 @@ class LocalMomentoServer:
         parts = [unquote(part) for part in split.path.split("/") if part]
         if self._latency is not None:
             time.sleep(max(0.0, self._latency()))
-        failure = self._take_failure(method, split.path)
+        failure = self._take_failure(method, split.path) or self._random_failure()
         if failure is not None:
             if failure.delay:
                 time.sleep(failure.delay)
