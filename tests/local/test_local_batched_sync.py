@@ -267,3 +267,22 @@ def test_injected_latencies_delay_each_execution_and_each_momento_call(
         # announcements, each key's after its set (0.1 s).
         assert elapsed >= 0.5
         assert cached(slow, "C") is not None
+
+
+def test_a_batch_over_the_payload_cap_is_sent_in_parts_that_fit(lp: LocalPipeline) -> None:
+    """Ten records of about 40,000 characters: no execution input passes the 262,144
+    characters Pipes sends a state machine, and every record is applied."""
+    for index in range(10):
+        lp.dynamodb.put_item(
+            TableName=lp.table_name(f"{STACK}/Readings"),
+            Item={"station": {"S": f"Big{index}"}, "temp": {"N": "1"}, "text": {"S": "x" * 40_000}},
+        )
+    lp.start_pipes()
+    lp.drain(timeout=60)
+    name = lp.pipe(f"{STACK}/Sync/Pipe").name
+    bodies = {str(e.body) for e in lp.events(name) if e.outcome == "delivered"}
+    assert len(bodies) > 1 and all(len(body) <= 262_144 for body in bodies)
+    assert sum(len(json.loads(body)) for body in bodies) == 10
+    for index in range(10):
+        assert cached(lp, f"Big{index}")["item"]["text"] == {"S": "x" * 40_000}
+    assert lp.dead_letters() == []
