@@ -49,7 +49,8 @@ class DynamoToMomentoSync(PipeBackedConstruct):
     passed) and, when ``topic_name`` is given, announces the change, through HTTP tasks
     authorised by the ``MomentoConnection``. 429, 5xx and timeouts are retried inside; a change
     that still fails becomes one dead-letter message naming the table, the keys, the event and
-    the sequence number, and the pipe moves on.
+    the sequence number, and the pipe moves on. With ``batch_size`` above 1 one execution takes
+    up to that many records and applies the last change of each key (see ``batch_size``).
 
     Example::
 
@@ -145,7 +146,7 @@ class DynamoToMomentoSync(PipeBackedConstruct):
         self._expose(config)
         self._build_delivery(config.delivery)
         self.state_machine: sfn.CfnStateMachine = self._build_state_machine(config)
-        """The EXPRESS state machine (L1) that applies one record."""
+        """The EXPRESS state machine (L1) that applies one record, or one batch."""
         self._bind_role(
             config.delivery,
             iam.PolicyStatement(
