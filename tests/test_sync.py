@@ -335,7 +335,7 @@ def run_batch(
         return {"MessageId": str(len(letters))}
 
     interpreter = StateMachineInterpreter(
-        literal(definition),
+        tokens_replaced(definition),
         http=http,
         connection_headers=lambda arn: {"Authorization": "k"},
         send_message=send,
@@ -343,6 +343,17 @@ def run_batch(
         clock=lambda: START,
     )
     return interpreter.start_sync_execution(batch), calls, letters
+
+
+def tokens_replaced(value: Any) -> Any:
+    """The definition with each token replaced inside its string (expressions stay whole)."""
+    if isinstance(value, dict):
+        return {k: tokens_replaced(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [tokens_replaced(v) for v in value]
+    if isinstance(value, str):
+        return re.sub(r"\$\{Token\[[^\]]*\]\}", "token", value)
+    return value
 
 
 def change(key: str, sequence: int, event: str = "MODIFY", value: str = "") -> dict[str, Any]:
@@ -395,7 +406,7 @@ def test_a_batch_announces_every_change_in_stream_order_per_key() -> None:
 
 
 def test_a_key_that_still_fails_is_one_dead_letter_with_all_its_changes() -> None:
-    definition = sync_definition(batch_size=10, max_concurrency=2)
+    definition = sync_definition(batch_size=8, max_concurrency=2)
     result, calls, letters = run_batch(definition, BURST, failing="a")
     assert result.status == "SUCCEEDED", result.cause
     (letter,) = letters
