@@ -314,6 +314,123 @@ def test_change_notice_body_on_a_remove_without_topic() -> None:
     assert [c.method for c in calls] == ["DELETE"]
 
 
+# -- a batch: the last change of each key, every change announced ------------------------
+
+
+def run_batch(
+    definition: dict[str, Any], batch: list[dict[str, Any]], failing: str | None = None
+) -> tuple[Any, list[HttpRequest], list[dict[str, Any]]]:
+    """Run a batch; calls for the key ``failing`` answer 500 (retried, then dead-lettered)."""
+    calls: list[HttpRequest] = []
+    letters: list[dict[str, Any]] = []
+
+    def http(request: HttpRequest) -> HttpResponse:
+        calls.append(request)
+        if failing is not None and query(request).get("key") == failing:
+            return HttpResponse(500, "down")
+        return HttpResponse(204, "")
+
+    def send(request: dict[str, Any]) -> dict[str, Any]:
+        letters.append(json.loads(request["MessageBody"]))
+        return {"MessageId": str(len(letters))}
+
+    interpreter = StateMachineInterpreter(
+        tokens_replaced(definition),
+        http=http,
+        connection_headers=lambda arn: {"Authorization": "k"},
+        send_message=send,
+        sleep=lambda seconds: None,
+        clock=lambda: START,
+    )
+    return interpreter.start_sync_execution(batch), calls, letters
+
+
+def tokens_replaced(value: Any) -> Any:
+    """The definition with each token replaced inside its string (expressions stay whole)."""
+    if isinstance(value, dict):
+        return {k: tokens_replaced(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [tokens_replaced(v) for v in value]
+    if isinstance(value, str):
+        return re.sub(r"\$\{Token\[[^\]]*\]\}", "token", value)
+    return value
+
+
+def change(key: str, sequence: int, event: str = "MODIFY", value: str = "") -> dict[str, Any]:
+    image = None if event == "REMOVE" else {"id": {"S": key}, "v": {"S": value}}
+    changed = record(image, event=event, keys={"id": {"S": key}})
+    changed["dynamodb"]["SequenceNumber"] = str(sequence)
+    return changed
+
+
+BURST = [
+    change("a", 1, "INSERT", "a1"),
+    change("b", 2, "INSERT", "b1"),
+    change("a", 3, "REMOVE"),
+    change("c", 4, "INSERT", "c1"),
+    change("a", 5, "INSERT", "a2"),
+    change("b", 6, "REMOVE"),
+]
+
+
+def test_a_batch_applies_only_the_last_change_of_each_key() -> None:
+    definition = sync_definition(batch_size=10)
+    result, calls, letters = run_batch(definition, BURST)
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.output_value() == {"records": 6, "keys": 3}
+    applied = {query(c)["key"]: (c.method, c.body) for c in calls}
+    assert len(calls) == 3 and letters == []
+    assert applied["a"][0] == "PUT" and "a2" in str(applied["a"][1]), applied["a"]
+    assert applied["b"][0] == "DELETE"
+    assert applied["c"][0] == "PUT"
+
+
+def test_a_batch_announces_every_change_in_stream_order_per_key() -> None:
+    definition = sync_definition(batch_size=10, topic_name="t")
+    result, calls, _ = run_batch(definition, BURST)
+    assert result.status == "SUCCEEDED", result.cause
+    published = [json.loads(c.body or b"") for c in calls if c.method == "POST"]
+    assert sorted(int(p["sequenceNumber"]) for p in published) == [1, 2, 3, 4, 5, 6]
+    for key in "abc":
+        mine = [p for p in published if p["keys"]["id"]["S"] == key]
+        assert [int(p["sequenceNumber"]) for p in mine] == sorted(
+            int(c["dynamodb"]["SequenceNumber"])
+            for c in BURST
+            if c["dynamodb"]["Keys"]["id"]["S"] == key
+        )
+    writes = [i for i, c in enumerate(calls) if c.method != "POST" and query(c)["key"] == "a"]
+    first_a_notice = next(
+        i for i, c in enumerate(calls) if c.method == "POST" and b'"a"' in (c.body or b"")
+    )
+    assert writes[0] < first_a_notice  # a key's write comes before its announcements
+
+
+def test_a_key_that_still_fails_is_one_dead_letter_with_all_its_changes() -> None:
+    definition = sync_definition(batch_size=8, max_concurrency=2)
+    result, calls, letters = run_batch(definition, BURST, failing="a")
+    assert result.status == "SUCCEEDED", result.cause
+    (letter,) = letters
+    assert letter["momentoKey"] == "a" and letter["stage"] == "cache"
+    assert letter["sequenceNumber"] == "5" and letter["eventName"] == "INSERT"
+    assert [c["sequenceNumber"] for c in letter["changes"]] == ["1", "3", "5"]
+    assert [c["eventName"] for c in letter["changes"]] == ["INSERT", "REMOVE", "INSERT"]
+    assert letter["error"] == "States.Http.StatusCode.500"
+    assert len([c for c in calls if query(c)["key"] == "a"]) == 4  # retried as with one record
+    assert {query(c)["key"] for c in calls} == {"a", "b", "c"}
+
+
+def test_the_largest_batch_stays_inside_the_output_limit() -> None:
+    """100 records of about 2.5 KB each: the batch is under 262,144 characters, and no state's
+    output holds more than it."""
+    definition = sync_definition(batch_size=100, max_concurrency=25, topic_name="t")
+    batch = [change(f"k{i % 60}", i, "MODIFY", "x" * 2400) for i in range(100)]
+    assert len(json.dumps(batch)) < 262_144
+    result, calls, letters = run_batch(definition, batch)
+    assert result.status == "SUCCEEDED", result.cause
+    assert len([c for c in calls if c.method == "PUT"]) == 60
+    assert len([c for c in calls if c.method == "POST"]) == 100 and letters == []
+
+
 # -- validation: one test per message ---------------------------------------------------------
 
 
@@ -404,6 +521,34 @@ def world() -> Any:
         ("keys_only", {"max_retry_attempts": -1}, "max_retry_attempts", "from 0 to 10000"),
         ("keys_only", {"log_level": "LOUD"}, "log_level", "LogLevel.OFF"),
         ("keys_only", {"role": "r"}, "role", "aws_iam.IRole"),
+        *[
+            ("keys_only", {"value": MomentoPayload.change_notice(), **props}, prop, rule)
+            for props, prop, rule in (
+                ({"batch_size": 0}, "batch_size", "from 1 to 100"),
+                ({"batch_size": 101}, "batch_size", "from 1 to 100"),
+                ({"batch_size": 2.0}, "batch_size", "whole number from 1 to 100"),
+                ({"batch_size": 100}, "batch_size", "raise max_concurrency to at least 25"),
+                (
+                    {"batch_size": 50, "max_concurrency": 12},
+                    "batch_size",
+                    "takes 5 rounds of retries",
+                ),
+                ({"batch_size": 10, "max_concurrency": 41}, "max_concurrency", "from 1 to 40"),
+                ({"batch_size": 10, "max_concurrency": 0}, "max_concurrency", "from 1 to 40"),
+                ({"max_concurrency": 5}, "max_concurrency", "only with batch_size above 1"),
+                (
+                    {"batch_size": 10, "max_batching_window": cdk.Duration.seconds(301)},
+                    "max_batching_window",
+                    "from 0 to 300 seconds",
+                ),
+                (
+                    {"max_batching_window": cdk.Duration.millis(1500)},
+                    "max_batching_window",
+                    "whole number of seconds",
+                ),
+                ({"max_batching_window": 5}, "max_batching_window", "aws_cdk.Duration"),
+            )
+        ],
     ],
 )
 def test_invalid_props(world: Any, case: str, props: dict[str, Any], prop: str, rule: str) -> None:
@@ -416,6 +561,48 @@ def test_invalid_props(world: Any, case: str, props: dict[str, Any], prop: str, 
         world["make"](**arguments)
     assert raised.value.prop == prop, str(raised.value)
     assert re.search(re.escape(rule), raised.value.rule), str(raised.value)
+
+
+def _stream_parameters(sync: DynamoToMomentoSync) -> dict[str, Any]:
+    properties = cdk.Stack.of(sync).resolve(sync.pipe._cfn_properties)
+    return properties["sourceParameters"]["dynamoDbStreamParameters"]  # type: ignore[no-any-return]
+
+
+def test_batch_size_and_window_reach_the_pipe(world: Any) -> None:
+    sync = world["make"](
+        value=MomentoPayload.change_notice(),
+        batch_size=40,
+        max_concurrency=10,
+        max_batching_window=cdk.Duration.seconds(5),
+    )
+    stream = _stream_parameters(sync)
+    assert stream["batchSize"] == 40
+    assert stream["maximumBatchingWindowInSeconds"] == 5
+    assert stream["parallelizationFactor"] == 1
+    apply_keys = sync.definition["States"]["ApplyKeys"]
+    assert apply_keys["Type"] == "Map"
+    assert apply_keys["MaxConcurrency"] == 10
+
+
+def test_batch_size_one_is_the_one_record_definition(world: Any) -> None:
+    one = world["make"](value=MomentoPayload.change_notice())
+    given = world["make"](value=MomentoPayload.change_notice(), batch_size=1)
+    stream = _stream_parameters(given)
+    assert stream["batchSize"] == 1
+    assert "maximumBatchingWindowInSeconds" not in stream
+
+    # Each sync has its own queue: compare with the tokens' numbers blanked.
+    def text(sync: DynamoToMomentoSync) -> str:
+        return re.sub(r"TOKEN\.\d+", "TOKEN", json.dumps(sync.definition))
+
+    assert text(given) == text(one)
+    assert given.definition["StartAt"] == "Read"
+    assert "ApplyKeys" not in given.definition["States"]
+
+
+def test_a_small_batch_runs_as_many_keys_at_once_as_it_has(world: Any) -> None:
+    sync = world["make"](value=MomentoPayload.change_notice(), batch_size=4)
+    assert sync.definition["States"]["ApplyKeys"]["MaxConcurrency"] == 4
 
 
 def test_a_misspelt_delivery_option_fails_as_python_fails_a_keyword(world: Any) -> None:

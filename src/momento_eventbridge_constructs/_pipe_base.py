@@ -100,11 +100,19 @@ class PipeBackedConstruct(Construct):
         description: str,
         filter_criteria: pipes.CfnPipe.FilterCriteriaProperty | None = None,
         parallelization_factor: int | None = None,
+        batch_size: int = 1,
+        batching_window_seconds: int | None = None,
     ) -> None:
-        """``self.pipe``: batch size 1, bounded retries and record age, the dead-letter queue."""
+        """``self.pipe``: bounded retries and record age, the dead-letter queue.
+
+        Batch size 1 unless the target takes batches (a state machine): an API destination
+        cannot (https://docs.aws.amazon.com/eventbridge/latest/userguide/
+        eb-pipes-batching-concurrency.html).
+        """
         stream = pipes.CfnPipe.PipeSourceDynamoDBStreamParametersProperty(
             starting_position=delivery.starting_position.value,
-            batch_size=1,
+            batch_size=batch_size,
+            maximum_batching_window_in_seconds=batching_window_seconds,
             parallelization_factor=parallelization_factor,
             maximum_retry_attempts=delivery.max_retry_attempts,
             maximum_record_age_in_seconds=delivery.max_record_age_seconds,

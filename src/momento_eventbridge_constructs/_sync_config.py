@@ -6,19 +6,42 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from aws_cdk import Duration
+
 from ._delivery import Delivery, check_table_paths, validate_delivery
 from ._destination_rules import check_connection, check_endpoint
 from ._key_schema import sync_keys
 from ._reader_options import ReaderProps
+from ._sync_definition import DEFAULT_MAX_CONCURRENCY, SyncBatching
 from ._table import TableFacts
 from ._template_syntax import KeyInfo
-from ._ttl import TtlProps, TtlRule, check_ttl
+from ._ttl import TtlProps, TtlRule, check_ttl, seconds
 from ._validation import Checker
 from .connection import IMomentoConnection
 from .errors import MomentoConstructError
 from .payload import MomentoPayload
 
 MAX_SEPARATOR_LENGTH = 16
+
+# Batching (see SyncBatching). Pipes accepts BatchSize 1 to 10,000 for a DynamoDB stream and a
+# batching window of 0 to 300 seconds (https://docs.aws.amazon.com/AWSCloudFormation/latest/
+# TemplateReference/aws-properties-pipes-pipe-pipesourcedynamodbstreamparameters.html), and it
+# sends a Step Functions target at most 262,144 characters per batch
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html).
+# A stream record of a small item is about 0.6 to 0.8 KB as the pipe sends it, so 100 records
+# leave 2.6 KB each on average; beyond that the payload cap, not the batch size, decides.
+DEFAULT_BATCH_SIZE = 1
+MAX_BATCH_SIZE = 100
+MAX_BATCHING_WINDOW_SECONDS = 300
+# An inline Map runs at most 40 iterations at once whatever MaxConcurrency says
+# (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html; unverified:
+# not re-checked against the page).
+MAX_CONCURRENCY = 40
+# Each key's apply can take up to KEY_BUDGET_SECONDS when every attempt times out (see
+# _sync_definition.RETRY); the Map runs keys max_concurrency at a time, so a batch takes at
+# most ceil(batch_size / max_concurrency) such rounds, and ROUNDS of them fit the execution's
+# 240-second timeout.
+ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -32,6 +55,9 @@ class SyncProps(ReaderProps):
     key_attributes: Sequence[str] | None
     key_separator: str
     ttl_epoch_attribute: str | None
+    batch_size: int
+    max_batching_window: Duration | None
+    max_concurrency: int | None
 
 
 @dataclass(frozen=True)
@@ -49,6 +75,7 @@ class SyncConfig:
     announcement: tuple[tuple[str, str], ...]
     ttl: TtlRule
     description: str
+    batching: SyncBatching
 
 
 def validate_sync(props: SyncProps, check: Checker) -> SyncConfig:
@@ -72,6 +99,7 @@ def validate_sync(props: SyncProps, check: Checker) -> SyncConfig:
     keys = sync_keys(check, delivery.facts, props.key_attributes)
     body = _body(check, props.value or MomentoPayload.new_image(), keys)
     _check_new_image_reads(check, delivery.facts, body, ttl)
+    batching = _batching(check, props)
     return SyncConfig(
         delivery=delivery,
         connection=props.connection,
@@ -85,7 +113,44 @@ def validate_sync(props: SyncProps, check: Checker) -> SyncConfig:
         ttl=ttl,
         description=delivery.description
         or f"DynamoDB stream to Momento, in order: cache {props.cache_name}",
+        batching=batching,
     )
+
+
+def _batching(check: Checker, props: SyncProps) -> SyncBatching:
+    size = check.whole_number("batch_size", props.batch_size, 1, MAX_BATCH_SIZE)
+    window = None
+    if props.max_batching_window is not None:
+        window = seconds(check, "max_batching_window", props.max_batching_window, 0)
+        if not 0 <= window <= MAX_BATCHING_WINDOW_SECONDS:
+            check.fail(
+                "max_batching_window",
+                check.shown(f"{window} seconds"),
+                f"must be from 0 to {MAX_BATCHING_WINDOW_SECONDS} seconds (what Pipes accepts)",
+            )
+    if props.max_concurrency is None:
+        concurrency = min(DEFAULT_MAX_CONCURRENCY, size)
+    else:
+        if size == 1:
+            check.fail(
+                "max_concurrency",
+                props.max_concurrency,
+                "applies only with batch_size above 1 (one record is one key)",
+            )
+        concurrency = check.whole_number(
+            "max_concurrency", props.max_concurrency, 1, MAX_CONCURRENCY
+        )
+    rounds = -(-size // concurrency)
+    if rounds > ROUNDS:
+        check.fail(
+            "batch_size",
+            size,
+            f"with max_concurrency {concurrency}, a batch of {size} keys takes {rounds} rounds "
+            f"of retries in the worst case, more than the {ROUNDS} that fit the execution "
+            f"timeout: use at most {ROUNDS * concurrency}, or raise max_concurrency to at least "
+            f"{-(-size // ROUNDS)}",
+        )
+    return SyncBatching(size=size, window_seconds=window, concurrency=concurrency)
 
 
 def _check_separator(check: Checker, separator: object) -> None:

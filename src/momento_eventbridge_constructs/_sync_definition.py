@@ -46,6 +46,30 @@ RETRY: Mapping[str, Any] = {
     "JitterStrategy": "FULL",
 }
 EXECUTION_TIMEOUT_SECONDS = 240
+# Keys applied at once in a batch: 10 calls in flight at about 100 ms per HTTP task call (an
+# estimate, not a documented figure) stay near Momento's default of 100 cache operations per
+# second.
+DEFAULT_MAX_CONCURRENCY = 10
+
+
+@dataclass(frozen=True)
+class SyncBatching:
+    """How many records one execution applies, and how.
+
+    Attributes:
+        size: the pipe's ``BatchSize`` (1: one record per execution, today's definition).
+        window_seconds: the pipe's ``MaximumBatchingWindowInSeconds`` (None: not set).
+        concurrency: keys applied at once (the Map's ``MaxConcurrency``).
+    """
+
+    size: int = 1
+    window_seconds: int | None = None
+    concurrency: int = DEFAULT_MAX_CONCURRENCY
+
+    @property
+    def batched(self) -> bool:
+        """Whether an execution may carry more than one record."""
+        return self.size > 1
 
 
 @dataclass(frozen=True)
@@ -63,9 +87,12 @@ class SyncDefinition:
     body: Sequence[tuple[str, str]]  # (JSON field, record path), see MomentoPayload.fields
     announcement: Sequence[tuple[str, str]]
     ttl: TtlRule
+    batching: SyncBatching = SyncBatching()
 
     def build(self) -> dict[str, Any]:
         """The ASL document."""
+        if self.batching.batched:
+            return self._build_batch()
         after_write = "Announce" if self.topic_name is not None else "Done"
         states: dict[str, Any] = {
             "Read": {
@@ -98,11 +125,8 @@ class SyncDefinition:
         """One binary key attribute: sent as ``key_base64`` (URL-safe alphabet)."""
         return len(self.keys) == 1 and self.keys[0].type_code == "B"
 
-    def _key(self) -> str:
-        parts = [
-            path("$states.input[0]", f"dynamodb.Keys.{k.attribute}.{k.type_code}")
-            for k in self.keys
-        ]
+    def _key(self, root: str = "$states.input[0]") -> str:
+        parts = [path(root, f"dynamodb.Keys.{k.attribute}.{k.type_code}") for k in self.keys]
         if self.binary_key:
             # Stream records carry binary as standard base64; Momento wants the URL-safe form.
             return f"$replace($replace({parts[0]}, '+', '-'), '/', '_')"
@@ -194,7 +218,9 @@ class SyncDefinition:
     def _announcement(self) -> str:
         return f"{{% $string({jsonata_object('$record', self.announcement)}) %}}"
 
-    def _dead_letter(self) -> dict[str, Any]:
+    def _dead_letter(self, changes: bool = False) -> dict[str, Any]:
+        # A batch collapses a key's changes into one write: its dead letter names them all.
+        listed = '"changes": $changes, ' if changes else ""
         message = (
             "{"
             '"source": "DynamoToMomentoSync", '
@@ -203,6 +229,7 @@ class SyncDefinition:
             '"keys": $record.dynamodb.Keys, '
             '"momentoKey": $key, '
             '"sequenceNumber": $record.dynamodb.SequenceNumber, '
+            f"{listed}"
             '"stage": $stage, '
             '"error": $failure.Error, '
             '"cause": $failure.Cause'
@@ -221,6 +248,100 @@ class SyncDefinition:
                 }
             ],
             # The change is parked with its keys; the pipe moves on to the next record.
+            "Next": "Done",
+        }
+
+    # -- a batch (batch_size > 1) ---------------------------------------------------------
+
+    def _build_batch(self) -> dict[str, Any]:
+        """One execution per batch: the last change of each key, keys in parallel.
+
+        ``ApplyKeys`` maps over the batch grouped by Momento key (first appearance order),
+        each item ``{"key", "record": the key's last record, "changes": [its change notices
+        in stream order]}``; an iteration applies that record as the one-record definition
+        does, then announces every change of the key one after the other. Items are not a
+        state's output, and every iteration ends with an empty output, so no state carries
+        more than the batch itself (Step Functions' 256 KiB).
+        """
+        after_write = "Announce" if self.topic_name is not None else "Done"
+        states: dict[str, Any] = {
+            "Read": {
+                "Type": "Pass",
+                "Assign": {
+                    "record": "{% $states.input.record %}",
+                    "key": "{% $states.input.key %}",
+                    "changes": "{% $states.input.changes %}",
+                },
+                "Next": "Route",
+            },
+            "Route": self._route(),
+            "Set": self._http("PUT", "/cache/", self._set_query(), self._body(), after_write),
+            "Delete": self._http("DELETE", "/cache/", self._key_query(), None, after_write),
+            "DeadLetter": self._dead_letter(changes=True),
+            "Done": {"Type": "Pass", "Output": {}, "End": True},
+        }
+        if self.topic_name is not None:
+            states["Announce"] = self._announce_each()
+        apply_keys = {
+            "Type": "Map",
+            "Items": f"{{% {self._groups()} %}}",
+            "MaxConcurrency": self.batching.concurrency,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": "Read",
+                "States": states,
+            },
+            "Output": '{% {"records": $count($states.input), "keys": $count($states.result)} %}',
+            "Next": "Applied",
+        }
+        # State names are unique across the whole definition, iterations included.
+        return {
+            "Comment": (
+                "Apply a batch of DynamoDB stream records to Momento: the last change of each "
+                "key, in stream order per key"
+            ),
+            "QueryLanguage": "JSONata",
+            "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
+            "StartAt": "ApplyKeys",
+            "States": {"ApplyKeys": apply_keys, "Applied": {"Type": "Succeed"}},
+        }
+
+    def _groups(self) -> str:
+        """The batch grouped by Momento key, keys in order of first appearance."""
+        notice = jsonata_object("$", self.announcement)
+        return (
+            "( "
+            f"$keyOf := function($r) {{ {self._key('$r')} }}; "
+            "$records := $states.input; "
+            "[$distinct($records.$keyOf($)).( "
+            "$k := $; "
+            "$mine := $records[$keyOf($) = $k]; "
+            f'{{"key": $k, "record": $mine[-1], "changes": [$mine.{notice}]}} '
+            ")] )"
+        )
+
+    def _announce_each(self) -> dict[str, Any]:
+        """Every change of the key on the topic, one at a time (MaxConcurrency 1 keeps order)."""
+        publish = self._http("POST", "/topics/", None, "{% $string($states.input) %}", "Done")
+        del publish["Catch"], publish["Next"]
+        publish["Output"] = {}
+        publish["End"] = True
+        return {
+            "Type": "Map",
+            "Items": "{% $changes %}",
+            "MaxConcurrency": 1,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": "Publish",
+                "States": {"Publish": publish},
+            },
+            "Catch": [
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "Assign": {"failure": "{% $states.errorOutput %}", "stage": "announce"},
+                    "Next": "DeadLetter",
+                }
+            ],
             "Next": "Done",
         }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_pipes as pipes
 from aws_cdk import aws_stepfunctions as sfn
@@ -48,7 +48,8 @@ class DynamoToMomentoSync(PipeBackedConstruct):
     passed) and, when ``topic_name`` is given, announces the change, through HTTP tasks
     authorised by the ``MomentoConnection``. 429, 5xx and timeouts are retried inside; a change
     that still fails becomes one dead-letter message naming the table, the keys, the event and
-    the sequence number, and the pipe moves on.
+    the sequence number, and the pipe moves on. With ``batch_size`` above 1 one execution takes
+    up to that many records and applies the last change of each key (see ``batch_size``).
 
     Example::
 
@@ -68,6 +69,19 @@ class DynamoToMomentoSync(PipeBackedConstruct):
             the cache TTL is the time left; an item already expired is deleted, not set.
             Default: none. With either attribute, the TTL is cut to ``[1 s, max_ttl]`` and
             an item without the attribute is cached for ``max_ttl``.
+        batch_size: the most stream records one execution applies, 1 to 100. Above 1, an
+            execution groups its records by Momento key in stream order and applies only the
+            last change of each key (set, or delete), keys in parallel up to
+            ``max_concurrency``, one key's changes never in parallel; with ``topic_name``
+            every change is still announced, in stream order per key. A key that still fails
+            becomes one dead letter naming the key and all its changes. Default: 1 (one
+            record per execution).
+        max_batching_window: how long the pipe may wait to fill a batch, 0 to 300 seconds.
+            Default: not set (Pipes' default).
+        max_concurrency: keys applied at once when ``batch_size`` is above 1, 1 to 40; a
+            batch may take at most 4 rounds of keys (``batch_size <= 4 * max_concurrency``),
+            so the worst case of retries fits the execution timeout. Default: 10 (or
+            ``batch_size`` when smaller), near Momento's default of 100 operations per second.
 
     Keyword Args:
         table (dynamodb.ITable): the source table; it must have a stream (``NEW_AND_OLD_IMAGES`` or
@@ -112,6 +126,9 @@ class DynamoToMomentoSync(PipeBackedConstruct):
         key_attributes: Sequence[str] | None = None,
         key_separator: str = "#",
         ttl_epoch_attribute: str | None = None,
+        batch_size: int = 1,
+        max_batching_window: Duration | None = None,
+        max_concurrency: int | None = None,
         **options: Unpack[ReaderOptions],
     ) -> None:
         config = validate_sync(given(SyncProps, locals()), Checker(f"DynamoToMomentoSync {id!r}"))
@@ -119,7 +136,7 @@ class DynamoToMomentoSync(PipeBackedConstruct):
         self._expose(config)
         self._build_delivery(config.delivery)
         self.state_machine: sfn.CfnStateMachine = self._build_state_machine(config)
-        """The EXPRESS state machine (L1) that applies one record."""
+        """The EXPRESS state machine (L1) that applies one record, or one batch."""
         self._bind_role(
             config.delivery,
             iam.PolicyStatement(
@@ -164,6 +181,7 @@ class DynamoToMomentoSync(PipeBackedConstruct):
             body=config.body,
             announcement=config.announcement,
             ttl=config.ttl,
+            batching=config.batching,
         )
         self.definition = definition.build()
         """The state machine's definition (Amazon States Language, JSONata; may hold tokens)."""
@@ -205,7 +223,8 @@ class DynamoToMomentoSync(PipeBackedConstruct):
 
     def _build_pipe(self, config: SyncConfig) -> None:
         # No filter: every record must reach the state machine, or the cache drifts.
-        # One record per execution, one execution at a time per shard: stream order.
+        # One batch per execution, one execution at a time per shard: stream order.
+        batching = config.batching
         self._create_pipe(
             config.delivery,
             target=self.state_machine.attr_arn,
@@ -218,6 +237,8 @@ class DynamoToMomentoSync(PipeBackedConstruct):
             ),
             description=config.description,
             parallelization_factor=1,
+            batch_size=batching.size,
+            batching_window_seconds=batching.window_seconds,
         )
 
     @property

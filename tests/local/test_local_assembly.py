@@ -193,6 +193,22 @@ def test_batch_size_above_one_is_rejected_like_aws(tmp_path: Path) -> None:
         LocalPipeline.from_cloud_assembly(assembly, momento="local").start()
 
 
+@pytest.mark.parametrize(
+    ("stream", "message"),
+    [
+        ({"BatchSize": 10001}, "BatchSize 10001 is outside what AWS accepts"),
+        ({"BatchSize": 0}, "BatchSize 0 is outside"),
+        ({"MaximumBatchingWindowInSeconds": 301}, "MaximumBatchingWindowInSeconds 301"),
+    ],
+)
+def test_stream_batching_outside_the_ranges_aws_accepts_is_rejected(
+    tmp_path: Path, stream: dict[str, Any], message: str
+) -> None:
+    assembly = _write_assembly(tmp_path, {"Hand": _template(**stream)})
+    with pytest.raises(AssemblyError, match=message):
+        LocalPipeline.from_cloud_assembly(assembly, momento="local").start()
+
+
 def test_stack_selection(tmp_path: Path) -> None:
     no_pipes = {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}
     root = _write_assembly(tmp_path / "root", {"Other": no_pipes, "Hand": _template()})

@@ -169,3 +169,18 @@ def test_stop_answers_waiting_long_polls() -> None:
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(endpoint + "/cache/c?key=a", timeout=1)
     running.stop()  # idempotent
+
+
+def test_injected_latency_delays_every_answer_by_a_value_drawn_per_request() -> None:
+    import time
+
+    delays = iter([0.15, 0.0, 0.15])
+    with LocalMomentoServer(caches=["c"], api_keys=[KEY], latency=lambda: next(delays)) as slow:
+        client = MomentoHttpClient(slow.endpoint, KEY)
+        timings = []
+        for value in (b"1", b"2", b"3"):
+            started = time.monotonic()
+            client.set("c", "k", value, ttl_seconds=60)
+            timings.append(time.monotonic() - started)
+    assert timings[0] >= 0.15 and timings[2] >= 0.15
+    assert timings[1] < 0.15

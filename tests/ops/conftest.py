@@ -29,6 +29,7 @@ from .._support import ENDPOINT, ENV, destinations
 PIPES_STACK = "OpsPipes"
 BULK_STACK = "OpsBulk"
 SYNC_STACK = "OpsSync"
+BATCHED_SYNC_STACK = "OpsBatchedSync"
 CACHE = "orders"
 TOPIC = "order-changes"
 SYNC_CACHE = "readings"
@@ -96,9 +97,9 @@ def _bulk_stack(app: cdk.App) -> None:
     )
 
 
-def _sync_stack(app: cdk.App) -> None:
+def _sync_stack(app: cdk.App, name: str = SYNC_STACK, **batching: Any) -> None:
     """A sync with a composite key, an epoch TTL and announcements."""
-    stack = cdk.Stack(app, SYNC_STACK, env=ENV)
+    stack = cdk.Stack(app, name, env=ENV)
     connection = destinations(stack)[MomentoOperation.CACHE_SET].connection
     table = dynamodb.Table(
         stack,
@@ -117,12 +118,13 @@ def _sync_stack(app: cdk.App) -> None:
         topic_name=SYNC_TOPIC,
         ttl_epoch_attribute="expiresAt",
         max_retry_attempts=1,
+        **batching,
     )
 
 
 @pytest.fixture(scope="session")
 def ops_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The three test stacks and the bundled weather example's two, synthesized once."""
+    """The four test stacks and the bundled weather example's two, synthesized once."""
     from momento_eventbridge_constructs.examples import weather
 
     outdir = tmp_path_factory.mktemp("ops") / "cdk.out"
@@ -130,6 +132,9 @@ def ops_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _pipes_stack(app)
     _bulk_stack(app)
     _sync_stack(app)
+    # Batches of 10 read from the stream's start: records written before the pipes start
+    # share a batch.
+    _sync_stack(app, BATCHED_SYNC_STACK, batch_size=10, starting_position="TRIM_HORIZON")
     weather.build_app(app)
     app.synth()
     return outdir

@@ -14,7 +14,7 @@ from momento_eventbridge_constructs.ops import RedriveOptions, run_redrive
 
 from .._support import TextSink
 from ._weather import WEATHER_BODIES, WEATHER_CACHE, WEATHER_TTLS, weather_items
-from .conftest import CACHE, PIPES_STACK, SYNC_CACHE, SYNC_STACK
+from .conftest import BATCHED_SYNC_STACK, CACHE, PIPES_STACK, SYNC_CACHE, SYNC_STACK
 
 pytestmark = pytest.mark.slow
 
@@ -133,6 +133,78 @@ def test_sync_dead_letters_leave_the_cache_equal_to_the_table_and_the_queue_empt
     )
     assert deployed.queue_depth() == 0
     assert not [r for r in deployed.server.requests if r.method == "POST" and r.status != 204]
+
+
+def test_a_batched_sync_dead_letter_with_all_its_changes_is_redriven(deploy: Any) -> None:
+    """One dead letter for a key whose changes a batch collapsed: redrive writes the item as
+    the table holds it."""
+    deployed = deploy(BATCHED_SYNC_STACK, autostart_pipes=False)
+    table = deployed.table("Readings")
+    lp = deployed.lp
+    far = str(int(time.time()) + 3600)
+    key = {"station": {"S": "Oslo"}, "day": {"N": "1"}}
+    for temp in (-3, -4):
+        lp.dynamodb.put_item(
+            TableName=table, Item={**key, "temp": {"N": str(temp)}, "expiresAt": {"N": far}}
+        )
+    lp.dynamodb.delete_item(TableName=table, Key=key)
+    lp.dynamodb.put_item(
+        TableName=table, Item={**key, "temp": {"N": "-5"}, "expiresAt": {"N": far}}
+    )
+    deployed.server.inject_failures(500, 4, method="PUT")  # 1 try + 3 retries inside
+    lp.start_pipes()
+    lp.drain(timeout=30)
+    (letter,) = _dead_letters(deployed, 1)
+    assert letter["momentoKey"] == "Oslo#1"
+    assert [c["eventName"] for c in letter["changes"]] == ["INSERT", "MODIFY", "REMOVE", "INSERT"]
+    assert deployed.cached(SYNC_CACHE, "Oslo#1") is None
+
+    report = run_redrive(
+        deployed.context(), RedriveOptions(receive_wait_seconds=0), TextSink(), TextSink()
+    )
+
+    assert report.exit_status == 0 and not report.left
+    _cache_equals_table(
+        deployed, table, SYNC_CACHE, lambda item: f"{item['station']['S']}#{item['day']['N']}"
+    )
+    assert deployed.cached(SYNC_CACHE, "Oslo#1")["item"]["temp"] == {"N": "-5"}
+    assert deployed.queue_depth() == 0
+
+
+def test_a_batched_soak_with_random_429_and_500_ends_as_the_table_after_redrive(
+    deploy: Any,
+) -> None:
+    """600 changes of 30 keys in batches while Momento answers 10% of calls with 429 or 500:
+    after the pipe and redrive, the cache holds exactly the table, nothing lost."""
+    import random
+
+    deployed = deploy(BATCHED_SYNC_STACK)
+    table = deployed.table("Readings")
+    lp = deployed.lp
+    far = str(int(time.time()) + 3600)
+    choose = random.Random(18)
+    deployed.server.inject_random_failures(0.1, (429, 500), seed=18)
+    for index in range(600):
+        key = {"station": {"S": f"K{choose.randrange(30)}"}, "day": {"N": "1"}}
+        if choose.random() < 0.3:
+            lp.dynamodb.delete_item(TableName=table, Key=key)
+        else:
+            item = {**key, "temp": {"N": str(index)}, "expiresAt": {"N": far}}
+            lp.dynamodb.put_item(TableName=table, Item=item)
+    lp.drain(timeout=240)
+    failed = [r for r in deployed.server.requests if r.status in (429, 500)]
+    deployed.server.clear_failures()
+    assert failed, "the soak injected no failure"
+
+    report = run_redrive(
+        deployed.context(), RedriveOptions(receive_wait_seconds=0), TextSink(), TextSink()
+    )
+
+    assert report.exit_status == 0 and not report.left
+    _cache_equals_table(
+        deployed, table, SYNC_CACHE, lambda item: f"{item['station']['S']}#{item['day']['N']}"
+    )
+    assert deployed.queue_depth() == 0
 
 
 @pytest.mark.parametrize("stack", ["WeatherStack", "WeatherSyncStack"])

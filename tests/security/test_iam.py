@@ -36,6 +36,7 @@ from momento_eventbridge_constructs import (
     MomentoEndpoint,
     MomentoOperation,
 )
+from momento_eventbridge_constructs._asl import every_state
 from momento_eventbridge_constructs.examples import weather as weather_example
 from momento_eventbridge_constructs.local.roles import RolePolicies
 
@@ -190,13 +191,16 @@ def _shared_queue(app: cdk.App) -> None:
 
 
 def _syncs(app: cdk.App) -> None:
-    """Syncs with and without a topic, a named one, and pipe and sync with logging off."""
+    """Syncs with and without a topic, a named one, a batched one, and pipe and sync with
+    logging off."""
     stack = cdk.Stack(app, "Syncs", env=ENV)
     connection = _connection(stack)
     _sync(stack, "WithTopic", weather_table(stack, "A"), connection, topic_name="changes",
           pipe_name="readings-sync")  # fmt: skip
     _sync(stack, "WithoutTopic", weather_table(stack, "B"), connection)
     _sync(stack, "Quiet", weather_table(stack, "C"), connection, log_level="OFF")
+    _sync(stack, "Batched", weather_table(stack, "E"), connection, topic_name="changes",
+          batch_size=40, max_concurrency=10)  # fmt: skip
     _pipe(stack, "QuietPipe", weather_table(stack, "D"), _destination(stack, connection, SET),
           log_level="OFF", pipe_name="quiet-set")  # fmt: skip
 
@@ -367,7 +371,8 @@ class Cases:
         arn = self.d.attributes[logical_id]["Arn"]
         self._trust(role, STATES, arn, named=False)
         definition = json.loads(machine["DefinitionString"])
-        tasks = [s for s in definition["States"].values() if s.get("Type") == "Task"]
+        # Every task, those inside the Map iterations of a batched definition included.
+        tasks = [s for _, s in every_state(definition) if s.get("Type") == "Task"]
         calls = [t["Arguments"] for t in tasks if t["Resource"] == HTTP_INVOKE]
         assert calls, "a sync's state machine calls Momento"
         for arguments in calls:

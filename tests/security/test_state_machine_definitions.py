@@ -29,6 +29,7 @@ from momento_eventbridge_constructs import (
     MomentoConnection,
     MomentoPayload,
 )
+from momento_eventbridge_constructs._asl import every_state
 from momento_eventbridge_constructs.examples import weather
 
 from .._checkers import run_checker
@@ -63,6 +64,31 @@ VARIANTS: dict[
     "ChangeNotice": (S, None, {"value": MomentoPayload.change_notice()}),
     "LogsOff": (S, None, {"log_level": LogLevel.OFF}),
     "LogsAll": (S, None, {"log_level": LogLevel.TRACE, "include_execution_data": True}),
+    # batch_size above 1: a Map over the keys (and, with a topic, one over each key's changes)
+    "Batched": (S, None, {"batch_size": 10}),
+    "BatchedLargest": (
+        S,
+        N,
+        {
+            "batch_size": 100,
+            "max_concurrency": 25,
+            "topic_name": "changes",
+            "ttl_epoch_attribute": "expiresAt",
+            "max_batching_window": cdk.Duration.seconds(300),
+        },
+    ),
+    "BatchedBinaryKey": (B, None, {"batch_size": 2, "topic_name": "changes"}),
+    "BatchedAttributes": (
+        S,
+        S,
+        {
+            "batch_size": 40,
+            "max_concurrency": 40,
+            "key_separator": '"\\|',
+            "value": MomentoPayload.from_attributes({"Max-Temp": "N", "City": "S"}),
+            "ttl_attribute": "ttl-seconds",
+        },
+    ),
 }
 WEATHER = "WeatherSyncStack"
 
@@ -119,6 +145,20 @@ BROKEN: dict[str, Broken] = {
         "Plain", _set(["States", "DeadLetter", "Resource"], "states:::sqs:sendMessage"), "Resource"
     ),
     "unknown-field": Broken("Plain", _set(["States", "Read", "Parameters"], {}), "Read"),
+    "map-items-syntax": Broken(
+        "Batched", _set(["States", "ApplyKeys", "Items"], "{% [$states.input.( %}"), "Items"
+    ),
+    "map-without-processor": Broken(
+        "Batched", _delete(["States", "ApplyKeys", "ItemProcessor"]), "ItemProcessor"
+    ),
+    "map-jsonpath-field": Broken(
+        "Batched", _set(["States", "ApplyKeys", "ItemsPath"], "$.records"), "ApplyKeys"
+    ),
+    "inner-missing-next": Broken(
+        "BatchedBinaryKey",
+        _set(["States", "ApplyKeys", "ItemProcessor", "States", "Set", "Next"], "Nowhere"),
+        "Nowhere",
+    ),
 }
 
 
@@ -193,8 +233,24 @@ def test_the_resolved_definitions_are_concrete(app: App) -> None:
     for name, definition in app.definitions.items():
         text = json.dumps(definition)
         assert "Fn::" not in text and '"Ref"' not in text and "${Token" not in text, name
-        machine = definition["States"]
-        assert machine["DeadLetter"]["Arguments"]["QueueUrl"].startswith("https://sqs."), name
+        (dead_letter,) = (s for n, s in every_state(definition) if n == "DeadLetter")
+        assert dead_letter["Arguments"]["QueueUrl"].startswith("https://sqs."), name
+
+
+def test_every_batched_definition_maps_over_keys_with_its_concurrency(app: App) -> None:
+    for stack, (_, _, props) in VARIANTS.items():
+        definition = app.definition[stack]
+        if props.get("batch_size", 1) == 1:
+            assert definition["StartAt"] == "Read", stack
+            continue
+        apply_keys = definition["States"]["ApplyKeys"]
+        expected = props.get("max_concurrency", min(10, props["batch_size"]))
+        assert apply_keys["MaxConcurrency"] == expected, stack
+        inner = apply_keys["ItemProcessor"]["States"]
+        announce = inner.get("Announce")
+        assert (announce is not None) == ("topic_name" in props), stack
+        if announce is not None:
+            assert announce["Type"] == "Map" and announce["MaxConcurrency"] == 1, stack
 
 
 def test_logging_does_not_change_the_definition(app: App) -> None:

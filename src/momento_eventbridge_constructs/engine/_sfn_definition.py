@@ -5,7 +5,11 @@ The fields allowed per state type follow AWS's own ASL validation schema
 JSONata: ``QueryLanguage`` must be ``JSONata`` at the top level, and the JSONPath-only fields
 (``InputPath``, ``Parameters``, ``ResultSelector``, ``ResultPath``, ``OutputPath``, ``Result``,
 ``ErrorPath``, ``CausePath``, ``*Path``) are rejected. State types: Pass, Task, Choice,
-Succeed, Fail. Anything else raises :class:`DefinitionError` naming the state and the field.
+Succeed, Fail, and Map in inline mode (``ItemProcessor`` with ``ProcessorConfig.Mode``
+``INLINE``, ``Items``, ``ItemSelector``, ``MaxConcurrency``:
+https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html). State names are
+unique across the whole definition, iterations included. Anything else raises
+:class:`DefinitionError` naming the state and the field.
 """
 
 from __future__ import annotations
@@ -35,8 +39,13 @@ _STATE_FIELDS: Mapping[str, frozenset[str]] = {
     "Choice": frozenset({"Choices", "Default", "Output", "Assign"}),
     "Succeed": frozenset({"Output"}),
     "Fail": frozenset({"Error", "Cause"}),
+    "Map": frozenset(
+        {"Next", "End", "Output", "Assign", "Items", "ItemSelector", "MaxConcurrency"}
+        | {"ItemProcessor", "Retry", "Catch"}
+    ),
 }
-_TRANSITIONING = frozenset({"Pass", "Task"})
+_TRANSITIONING = frozenset({"Pass", "Task", "Map"})
+_PROCESSOR_FIELDS = frozenset({"ProcessorConfig", "StartAt", "States", "Comment"})
 _RULE_FIELDS = frozenset({"Condition", "Next", "Output", "Assign", "Comment"})
 _JSONPATH_FIELDS = frozenset(
     {"InputPath", "OutputPath", "ResultPath", "Parameters", "ResultSelector", "Result"}
@@ -54,6 +63,7 @@ class StateSpec:
     next: str | None = None
     retriers: tuple[Retrier, ...] = ()
     catchers: tuple[Catcher, ...] = ()
+    processor: Definition | None = None  # a Map state's iterations
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,15 @@ class Definition:
     states: Mapping[str, StateSpec]
     timeout_seconds: int | None = None
 
+    def every_state(self) -> list[StateSpec]:
+        """Every state, those of Map iterations included."""
+        found: list[StateSpec] = []
+        for spec in self.states.values():
+            found.append(spec)
+            if spec.processor is not None:
+                found.extend(spec.processor.every_state())
+        return found
+
 
 def parse_definition(raw: Mapping[str, Any] | str) -> Definition:
     """Check a definition (an object or its JSON text) and return it parsed."""
@@ -71,14 +90,40 @@ def parse_definition(raw: Mapping[str, Any] | str) -> Definition:
     if not isinstance(definition, Mapping):
         raise DefinitionError("definition", "(root)", "must be a JSON object")
     _check_root(definition)
-    states = {
-        name: _parse_state(name, fields) for name, fields in dict(definition["States"]).items()
-    }
+    parsed = _parse_states(definition["StartAt"], definition["States"])
+    names = [spec.name for spec in parsed.every_state()]
+    for name in names:
+        if names.count(name) > 1:
+            raise DefinitionError(_where(name), "(name)", "is used by more than one state")
+    return Definition(parsed.start_at, parsed.states, definition.get("TimeoutSeconds"))
+
+
+def _parse_states(start_at: str, raw: Mapping[str, Any]) -> Definition:
+    """States of one scope (the machine, or a Map's iterations): transitions stay inside it."""
+    states = {name: _parse_state(name, fields) for name, fields in dict(raw).items()}
     for spec in states.values():
         for target in _targets(spec):
             if target not in states:
                 raise DefinitionError(_where(spec.name), "Next", f"no state is named {target!r}")
-    return Definition(definition["StartAt"], states, definition.get("TimeoutSeconds"))
+    return Definition(start_at, states)
+
+
+def _parse_processor(where: str, processor: Any) -> Definition:
+    """A Map state's ``ItemProcessor``: inline only."""
+    if not isinstance(processor, Mapping):
+        raise DefinitionError(where, "ItemProcessor", "must be an object")
+    for name in processor:
+        if name not in _PROCESSOR_FIELDS:
+            raise DefinitionError(where, f"ItemProcessor.{name}", "is not emulated locally")
+    mode = (processor.get("ProcessorConfig") or {}).get("Mode", "INLINE")
+    if mode != "INLINE":
+        raise DefinitionError(where, "ItemProcessor.ProcessorConfig", f"{mode} is not emulated")
+    states = processor.get("States")
+    if not isinstance(states, Mapping) or not states:
+        raise DefinitionError(where, "ItemProcessor.States", "must be a non-empty object")
+    if processor.get("StartAt") not in states:
+        raise DefinitionError(where, "ItemProcessor.StartAt", "must name a state")
+    return _parse_states(str(processor["StartAt"]), states)
 
 
 def _check_root(definition: Mapping[str, Any]) -> None:
@@ -113,14 +158,31 @@ def _parse_state(name: str, fields: Any) -> StateSpec:
         _check_choice(where, fields)
     if state_type == "Task":
         _check_task(where, fields)
+    processor = None
+    if state_type == "Map":
+        processor = _parse_processor(where, fields.get("ItemProcessor"))
+        _check_concurrency(where, fields.get("MaxConcurrency"))
     catchers = parse_catchers(where, fields.get("Catch"))
     for index, catcher in enumerate(catchers):
         if catcher.assign is not None:
             _check_assign(where, f"Catch[{index}].Assign", catcher.assign)
     retriers = parse_retriers(where, fields.get("Retry"))
     return StateSpec(
-        name, state_type, fields, _transition(where, state_type, fields), retriers, catchers
+        name,
+        state_type,
+        fields,
+        _transition(where, state_type, fields),
+        retriers,
+        catchers,
+        processor,
     )
+
+
+def _check_concurrency(where: str, value: Any) -> None:
+    if value is None or is_expression(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DefinitionError(where, "MaxConcurrency", "must be a non-negative integer")
 
 
 def _check_fields(where: str, state_type: str, fields: Mapping[str, Any]) -> None:

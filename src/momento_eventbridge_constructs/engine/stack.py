@@ -23,6 +23,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from publication import publish
 
+from .._asl import every_state
 from .._aws_names import HTTP_INVOKE, TABLE_TYPES
 from .assembly import AssemblyError, Resolver, StackTemplate
 from .templates import TemplateError
@@ -96,10 +97,10 @@ def momento_names(url_path: str) -> list[str]:
 
 
 def http_tasks(definition: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """``(Method, ApiEndpoint)`` of every HTTP task of a state machine definition."""
-    states = definition.get("States") or {}
+    """``(Method, ApiEndpoint)`` of every HTTP task of a state machine definition, those in
+    Map iterations included."""
     calls = []
-    for state in states.values():
+    for _, state in every_state(definition):
         if state.get("Resource") == HTTP_INVOKE:
             arguments = state.get("Arguments") or {}
             calls.append((str(arguments.get("Method", "")), str(arguments.get("ApiEndpoint"))))

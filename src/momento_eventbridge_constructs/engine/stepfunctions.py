@@ -20,7 +20,10 @@ with every side effect injected, so it needs no AWS account and no network::
 
 Emulated (ASL spec https://states-language.net/spec.html, JSONata in Step Functions
 https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html): top-level
-``QueryLanguage: JSONata``; Pass, Task, Choice (``Condition``), Succeed, Fail; ``Arguments``,
+``QueryLanguage: JSONata``; Pass, Task, Choice (``Condition``), Succeed, Fail, inline Map
+(``Items``, ``ItemSelector`` with ``$states.context.Map.Item``, ``MaxConcurrency``; see
+``_sfn_map``; iterations read the variables of the scope around them, and what they assign
+stays inside them); ``Arguments``,
 ``Output``, ``Assign`` (variables are visible from the next state on: Output and Assign of a
 state both see the values from before it,
 https://docs.aws.amazon.com/step-functions/latest/dg/workflow-variables.html); ``$states``
@@ -32,16 +35,17 @@ https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). Tasks
 task and SQS SendMessage (see ``_sfn_http`` and ``_sfn_tasks`` for their details).
 
 Not emulated (a definition using them raises :class:`DefinitionError`): JSONPath, Wait,
-Parallel, Map, other task resources, ``.sync`` / ``.waitForTaskToken``, ``HeartbeatSeconds``,
-``Credentials``, ``InvocationConfig``. Also not emulated: execution history, logging and
-X-Ray, IAM (an ``authorize`` callable may check each task's call), at-most-once delivery,
-timeouts that interrupt a task (a task is only judged timed out when it returns; the HTTP
-transport is given the time it has), the JSONata functions ``$partition``, ``$range`` and
-seeded ``$random``.
+Parallel, distributed Map, other task resources, ``.sync`` / ``.waitForTaskToken``,
+``HeartbeatSeconds``, ``Credentials``, ``InvocationConfig``. Also not emulated: execution
+history, logging and X-Ray, IAM (an ``authorize`` callable may check each task's call),
+at-most-once delivery, timeouts that interrupt a task (a task is only judged timed out when
+it returns; the HTTP transport is given the time it has), the JSONata functions
+``$partition``, ``$range`` and seeded ``$random``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import random
@@ -66,6 +70,7 @@ from ._sfn_errors import (
 )
 from ._sfn_expressions import evaluate_template
 from ._sfn_http import HttpRequest, HttpResponse, urllib_transport
+from ._sfn_map import run_iterations
 from ._sfn_retry import NO_VALUE, Catcher, find_handler
 from ._sfn_tasks import (
     Authorize,
@@ -197,7 +202,7 @@ class StateMachineInterpreter:
 
 
 def _check_services(definition: Definition, services: TaskServices) -> None:
-    for spec in definition.states.values():
+    for spec in definition.every_state():
         resource = spec.fields.get("Resource")
         if resource == HTTP_INVOKE and services.http is None:
             raise ValueError(f"state {spec.name!r} is an HTTP task: pass http=")
@@ -236,7 +241,7 @@ class _Execution:
 
     def run(self) -> ExecutionResult:
         try:
-            output = self._run_states()
+            output = self._run_states(self.interpreter.definition, json.loads(self.input_text))
         except StatesError as error:
             _LOG.debug("execution %s failed: %s", self.name, error)
             return self._result("FAILED", None, error.error or None, error.cause or None)
@@ -245,10 +250,8 @@ class _Execution:
             return self._result("TIMED_OUT", None, TIMEOUT, cause)
         return self._result("SUCCEEDED", _dumps(output), None, None)
 
-    def _run_states(self) -> Any:
-        definition = self.interpreter.definition
+    def _run_states(self, definition: Definition, state_input: Any) -> Any:
         state_name: str | None = definition.start_at
-        state_input: Any = json.loads(self.input_text)
         while state_name is not None:
             self._check_deadline()
             spec = definition.states[state_name]
@@ -267,14 +270,22 @@ class _Execution:
             return self._choice(spec, state_input)
         if spec.type == "Fail":
             raise self._failure(spec, state_input)
+        if spec.type == "Map":
+            return self._task(spec, state_input, self._map_attempt)
         # Pass and Succeed: Output (default: the input) and, for Pass, Assign.
         return self._finish(spec, spec.fields, spec.next, self._states(state_input))
 
-    def _task(self, spec: StateSpec, state_input: Any) -> _Outcome:
+    def _task(
+        self,
+        spec: StateSpec,
+        state_input: Any,
+        attempt: Callable[[StateSpec, Any], _Outcome] | None = None,
+    ) -> _Outcome:
+        """Run a Task (or a Map: ``attempt``) with its retriers and catchers."""
         used = [0] * len(spec.retriers)
         while True:
             try:
-                return self._task_attempt(spec, state_input)
+                return (attempt or self._task_attempt)(spec, state_input)
             except StatesError as error:
                 index = find_handler(spec.retriers, error.error)
                 if index is None or used[index] >= spec.retriers[index].max_attempts:
@@ -296,6 +307,37 @@ class _Execution:
             raise StatesError(TIMEOUT, f"the task ran longer than {timeout:g} seconds")
         self._check_deadline()
         return self._finish(spec, spec.fields, spec.next, {**states, "result": result}, result)
+
+    def _map_attempt(self, spec: StateSpec, state_input: Any) -> _Outcome:
+        states = self._states(state_input)
+        items = self._evaluate(spec.fields.get("Items", "{% $states.input %}"), states, "Items")
+        if not isinstance(items, list):
+            raise StatesError(QUERY_EVALUATION, f"Items of state {spec.name!r} is not an array")
+        concurrency = self._evaluate(spec.fields.get("MaxConcurrency", 0), states, "MaxConcurrency")
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 0:
+            problem = f"MaxConcurrency {concurrency!r} is not a non-negative integer"
+            raise StatesError(QUERY_EVALUATION, problem)
+        selector = spec.fields.get("ItemSelector")
+        processor = spec.processor
+        assert processor is not None, "parse_definition gives every Map state its processor"
+
+        def run_one(index: int) -> Any:
+            item = items[index]
+            if selector is not None:
+                context = {**self.context, "Map": {"Item": {"Index": index, "Value": item}}}
+                item = self._evaluate(selector, {**states, "context": context}, "ItemSelector")
+            return self._iteration()._run_states(processor, item)
+
+        result = run_iterations(len(items), concurrency, run_one)
+        return self._finish(spec, spec.fields, spec.next, {**states, "result": result}, result)
+
+    def _iteration(self) -> _Execution:
+        """The execution as one Map iteration sees it: its own variables (starting from
+        those around it) and its own context."""
+        iteration = copy.copy(self)
+        iteration.variables = dict(self.variables)
+        iteration.context = dict(self.context)
+        return iteration
 
     def _task_timeout(self, spec: StateSpec, states: Mapping[str, Any]) -> float:
         raw = spec.fields.get("TimeoutSeconds", _TASK_TIMEOUT_DEFAULT)

@@ -17,7 +17,7 @@ from .dead_letters import DeadLetters
 from .events import INTERNAL_ERROR, INVOCATION_ERROR, LOCAL_DECISION, EventLog
 from .specs import PipeSpec
 from .stream_records import plain_keys, sequence_number
-from .target import InternalError, InvocationError, Target
+from .target import BatchTarget, InternalError, InvocationError, Target, TargetRequest
 
 __all__ = ["Delivery", "RetryPolicy", "target_permission"]
 
@@ -99,6 +99,7 @@ class Delivery:
         stop: set when the runtime stops; a retry wait ends early then.
         clock: wall-clock seconds (record ages, ingestion time).
         guard: checks the pipe role may invoke the target before each call (default: none).
+        latency: seconds to wait before each call, drawn per call (default: none).
     """
 
     def __init__(
@@ -111,8 +112,10 @@ class Delivery:
         stop: threading.Event,
         clock: Callable[[], float],
         guard: RoleGuard | None = None,
+        latency: Callable[[], float] | None = None,
     ) -> None:
         self.pipe = pipe
+        self._latency = latency
         self._target = target
         self._dead_letters = dead_letters
         self._log = log
@@ -122,15 +125,27 @@ class Delivery:
         self._guard = guard or RoleGuard(None, None, "")
 
     def deliver(self, shard_id: str, batch: Sequence[Mapping[str, Any]]) -> bool:
-        """Deliver ``batch`` or dead-letter it; ``False`` when interrupted by shutdown."""
+        """Deliver ``batch`` or dead-letter it; ``False`` when interrupted by shutdown.
+
+        A target that takes batches gets the batch in one call (in parts that fit its
+        payload); any other gets one call per record.
+        """
+        if not isinstance(self._target, BatchTarget):
+            return self._deliver(shard_id, batch)
+        return all(self._deliver(shard_id, part) for part in self._target.split(batch))
+
+    def _deliver(self, shard_id: str, batch: Sequence[Mapping[str, Any]]) -> bool:
         created = float(batch[0]["dynamodb"].get("ApproximateCreationDateTime", 0))
         budget = _Budget(self.pipe, created, self._clock)
         last_error = ""
         while not budget.expired():
             budget.attempts += 1
             try:
-                for record in batch:
-                    self._invoke(record, budget.attempts)
+                if isinstance(self._target, BatchTarget):
+                    self._invoke_batch(self._target, batch, budget.attempts)
+                else:
+                    for record in batch:
+                        self._invoke(record, budget.attempts)
                 return True
             except _Failed as failure:
                 give_up = budget.exhausted_by(failure)
@@ -170,7 +185,27 @@ class Delivery:
             # What a pipe does with a record it cannot transform is undocumented: the local
             # runtime sends it to the DLQ at once instead of guessing.
             raise _Failed(LOCAL_DECISION, f"cannot render the record: {error}", record) from error
+        status = self._send(request, record)
         call = {"method": request.method, "url": request.url, "body": request.body}
+        self._log.emit(self.pipe.name, record, "delivered", status=status, attempt=attempt, **call)
+
+    def _invoke_batch(
+        self, target: BatchTarget, batch: Sequence[Mapping[str, Any]], attempt: int
+    ) -> None:
+        """One call for the whole batch; a failure names its first record."""
+        request = target.render_batch(self.pipe, batch, self._context())
+        status = self._send(request, batch[0])
+        call = {"method": request.method, "url": request.url, "body": request.body}
+        for record in batch:
+            self._log.emit(
+                self.pipe.name, record, "delivered", status=status, attempt=attempt, **call
+            )
+
+    def _send(self, request: TargetRequest, record: Mapping[str, Any]) -> int:
+        """Send ``request``; raises :class:`_Failed` with the error class."""
+        call = {"method": request.method, "url": request.url, "body": request.body}
+        if self._latency is not None:
+            self._stop.wait(max(0.0, self._latency()))
         try:
             self._guard.require(*target_permission(self.pipe))
             status = self._target.send(request)
@@ -184,7 +219,7 @@ class Delivery:
             ) from error
         except InternalError as error:
             raise _Failed(INTERNAL_ERROR, str(error), record, **call) from error
-        self._log.emit(self.pipe.name, record, "delivered", status=status, attempt=attempt, **call)
+        return status
 
     def _report(self, failure: _Failed, attempt: int, give_up: bool) -> None:
         record = failure.record

@@ -41,7 +41,9 @@ class MomentoBackend:
         ValueError: for an unknown mode, or ``remote`` without both variables.
     """
 
-    def __init__(self, mode: str, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, mode: str, clock: Callable[[], float], latency: Callable[[], float] | None = None
+    ) -> None:
         if mode not in MOMENTO_MODES:
             raise ValueError("momento must be 'auto', 'local' or 'remote'")
         configured = _remote_configured(os.environ)
@@ -51,6 +53,7 @@ class MomentoBackend:
         self.reason = _reason(mode, configured)
         """Why this Momento: the mode asked for, or what ``auto`` found in the environment."""
         self._clock = clock
+        self._latency = latency
         self.server: LocalMomentoServer | None = None
         self.endpoint = ""
         self.api_key = ""
@@ -64,7 +67,10 @@ class MomentoBackend:
         else:
             self.api_key = LocalMomentoServer.generate_api_key()
             self.server = LocalMomentoServer(
-                api_keys=[self.api_key], clock=self._clock, subscribe_wait=1.0
+                api_keys=[self.api_key],
+                clock=self._clock,
+                subscribe_wait=1.0,
+                latency=self._latency,
             ).start()
             self.endpoint = self.server.endpoint
         self.client = MomentoHttpClient(self.endpoint, self.api_key, published=self._published())

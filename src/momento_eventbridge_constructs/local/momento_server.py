@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
 import threading
 import time
 from collections import deque
@@ -112,6 +113,9 @@ class LocalMomentoServer(Lifecycle):
             (https://docs.momentohq.com/topics/api-reference/http-api); how long it really
             waits, and what it answers then, is undocumented, so clients should rely on
             neither (:meth:`.MomentoHttpClient.poll` treats its own timeout as an idle poll).
+        latency: seconds to wait before answering each request, drawn per request (a fixed
+            delay: ``lambda: 0.02``; a distribution: ``lambda: random.expovariate(50)``), to
+            measure designs against a Momento further away. Default: none.
     """
 
     def __init__(
@@ -120,6 +124,7 @@ class LocalMomentoServer(Lifecycle):
         api_keys: Iterable[str] = (),
         clock: Callable[[], float] = time.monotonic,
         subscribe_wait: float | None = 5.0,
+        latency: Callable[[], float] | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._caches: dict[str, dict[bytes, _Entry]] = {name: {} for name in caches}
@@ -133,6 +138,8 @@ class LocalMomentoServer(Lifecycle):
         self._requests: deque[RecordedRequest] = deque(maxlen=10_000)
         self._clock = clock
         self._subscribe_wait = subscribe_wait
+        self._latency = latency
+        self._random_failures: tuple[float, tuple[int, ...], random.Random] | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -226,10 +233,21 @@ class LocalMomentoServer(Lifecycle):
         with self._lock:
             self._failures.append(InjectedFailure(status, count, body, method, path_prefix, delay))
 
+    def inject_random_failures(
+        self, rate: float, statuses: Iterable[int] = (429, 500), *, seed: int | None = None
+    ) -> None:
+        """Answer each cache and topic request, with probability ``rate``, with one of
+        ``statuses`` (chosen at random), until :meth:`clear_failures`."""
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate must be from 0 to 1")
+        with self._lock:
+            self._random_failures = (rate, tuple(statuses), random.Random(seed))
+
     def clear_failures(self) -> None:
-        """Drop every queued failure."""
+        """Drop every queued failure, and stop random ones."""
         with self._lock:
             self._failures.clear()
+            self._random_failures = None
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -333,6 +351,16 @@ class LocalMomentoServer(Lifecycle):
             raise _Reply(400, "key must not be empty")
         return decoded
 
+    def _random_failure(self) -> InjectedFailure | None:
+        with self._lock:
+            if self._random_failures is None:
+                return None
+            rate, statuses, rng = self._random_failures
+            if rng.random() >= rate:
+                return None
+            status = rng.choice(statuses)
+        return InjectedFailure(status, 1, "injected random failure", None, None, 0.0)
+
     def handle(
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, bytes, str]:
@@ -340,7 +368,9 @@ class LocalMomentoServer(Lifecycle):
         split = urlsplit(raw_path)
         query = parse_qs(split.query, keep_blank_values=True)
         parts = [unquote(part) for part in split.path.split("/") if part]
-        failure = self._take_failure(method, split.path)
+        if self._latency is not None:
+            time.sleep(max(0.0, self._latency()))
+        failure = self._take_failure(method, split.path) or self._random_failure()
         if failure is not None:
             if failure.delay:
                 time.sleep(failure.delay)

@@ -8,6 +8,7 @@ from typing import Any
 
 from publication import publish
 
+from .._asl import every_state
 from .._aws_names import TABLE_TYPES
 from ..engine.assembly import AssemblyError, Resolver
 from ..engine.patterns import compile_pattern
@@ -19,6 +20,11 @@ from .specs import Destination, PipeSpec, StateMachineSpec
 __all__ = ["PipeResolver"]
 
 _LOG = logging.getLogger("momento_eventbridge_constructs.local")
+
+# DynamoDBStreamParameters (https://docs.aws.amazon.com/AWSCloudFormation/latest/
+# TemplateReference/aws-properties-pipes-pipe-pipesourcedynamodbstreamparameters.html).
+MAX_BATCH_SIZE = 10_000
+MAX_BATCHING_WINDOW_SECONDS = 300
 
 
 class _Skip(Exception):
@@ -32,6 +38,16 @@ def _int(value: Any, default: int) -> int:
         return int(value)
     except (TypeError, ValueError) as error:
         raise AssemblyError(f"expected an integer, got {value!r}") from error
+
+
+def _window(logical_id: str, stream: Mapping[str, Any]) -> int:
+    window = _int(stream.get("MaximumBatchingWindowInSeconds"), 0)
+    if not 0 <= window <= MAX_BATCHING_WINDOW_SECONDS:
+        raise AssemblyError(
+            f"pipe {logical_id}: MaximumBatchingWindowInSeconds {window} is outside what AWS "
+            f"accepts (0 to {MAX_BATCHING_WINDOW_SECONDS})"
+        )
+    return window
 
 
 class PipeResolver:
@@ -70,6 +86,11 @@ class PipeResolver:
         dlq_url = self._dead_letter_url(logical_id, dlq_arn)
         filters = tuple(compile_pattern(pattern) for pattern in pipe.filters())
         destination, machine = self._target(logical_id, pipe, resolver)
+        if machine is None and batch_size != 1:
+            raise AssemblyError(
+                f"pipe {logical_id}: BatchSize {batch_size} is rejected by AWS for an API "
+                "destination target, which cannot take batches: use 1"
+            )
         target = pipe.target_parameters()
         attributes = self._resources.attributes[logical_id]
         return PipeSpec(
@@ -92,6 +113,7 @@ class PipeResolver:
             header_parameters=target.headers,
             destination=destination,
             state_machine=machine,
+            maximum_batching_window_seconds=_window(logical_id, stream),
         )
 
     def _source(self, logical_id: str, pipe: PipeProperties) -> tuple[str, str]:
@@ -107,12 +129,13 @@ class PipeResolver:
 
     @staticmethod
     def _stream_position(logical_id: str, stream: Mapping[str, Any]) -> tuple[int, str]:
-        """The batch size and starting position, checked against what AWS accepts."""
+        """The batch size and starting position, checked against what AWS accepts (batch
+        sizes above 1 only for a target that takes batches: see :meth:`_pipe`)."""
         batch_size = _int(stream.get("BatchSize"), 1)
-        if batch_size != 1:
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise AssemblyError(
-                f"pipe {logical_id}: BatchSize {batch_size} is rejected by AWS for an API "
-                "destination target, which cannot take batches: use 1"
+                f"pipe {logical_id}: BatchSize {batch_size} is outside what AWS accepts for a "
+                f"DynamoDB stream (1 to {MAX_BATCH_SIZE})"
             )
         if stream.get("ParallelizationFactor") not in (None, 1):
             _LOG.warning("pipe %s: ParallelizationFactor is ignored locally", logical_id)
@@ -160,7 +183,7 @@ class PipeResolver:
             raise _Skip(f"state machine {logical_id} is not EXPRESS (synchronous start needs it)")
         definition = state_machine_definition(self._resources.stack.resources, logical_id, resolver)
         connections: dict[str, tuple[str, str]] = {}
-        for state in (definition.get("States") or {}).values():
+        for _, state in every_state(definition):
             arn = ((state.get("Arguments") or {}).get("Authentication") or {}).get("ConnectionArn")
             connection_id = self._resources.find("Arn", str(arn), ["AWS::Events::Connection"])
             if arn and connection_id is not None and arn not in connections:
@@ -197,7 +220,7 @@ class PipeResolver:
     def _queue_arns(self, definition: Mapping[str, Any]) -> dict[str, str]:
         """The ARN of each local queue an SQS task of the definition sends to, by URL."""
         found: dict[str, str] = {}
-        for state in (definition.get("States") or {}).values():
+        for _, state in every_state(definition):
             url = (state.get("Arguments") or {}).get("QueueUrl")
             queue_id = self._resources.find("Ref", str(url), ["AWS::SQS::Queue"])
             if isinstance(url, str) and queue_id is not None:

@@ -83,6 +83,10 @@ class LocalPipeline(Lifecycle):
             stream is not run (``skipped_pipes`` says why), a denied target call is a customer
             invocation error, a denied HTTP task fails with ``States.Permissions``. Default:
             none, nothing is checked.
+        momento_latency: seconds the local Momento server waits before each answer, drawn
+            per request (see :class:`.LocalMomentoServer`). Default: none.
+        execution_latency: seconds each pipe invocation of its target waits first (the
+            pipe's own overhead), drawn per invocation. Default: none.
     """
 
     def __init__(
@@ -103,8 +107,11 @@ class LocalPipeline(Lifecycle):
         wall_clock: Callable[[], float] = time.time,
         state_machine_retry_scale: float = 1.0,
         authorizer: Authorizer | None = None,
+        momento_latency: Callable[[], float] | None = None,
+        execution_latency: Callable[[], float] | None = None,
     ) -> None:
-        self._momento = MomentoBackend(momento, clock)
+        self._momento = MomentoBackend(momento, clock, momento_latency)
+        self._execution_latency = execution_latency
         self._authorizer = authorizer
         self._guards: dict[str, RoleGuard] = {}
         self.stack = stack
@@ -236,6 +243,7 @@ class LocalPipeline(Lifecycle):
             self._stop,
             self._wall_clock,
             guard,
+            latency=self._execution_latency,
         )
         return PipeSteps(delivery, self._log, self.aws.region)
 

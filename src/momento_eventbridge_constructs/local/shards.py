@@ -27,6 +27,8 @@ _LOG = logging.getLogger("momento_eventbridge_constructs.local")
 BatchHandler = Callable[[str, Sequence[Mapping[str, Any]]], bool]
 
 _RENEW_CODES = ("ExpiredIteratorException", "ResourceNotFoundException")
+# How often a worker filling a batch within its batching window reads again.
+_FILL_POLL_SECONDS = 0.05
 
 
 class StreamReader:
@@ -177,6 +179,7 @@ class ShardWorker:
             self._wake.clear()
             return True
         self._idle.reset()
+        records, next_iterator = self._fill(records, next_iterator)
         if not self._handle(self.shard_id, records):
             return False  # stopping in the middle of retries: leave the batch unprocessed
         self._mark(str(records[-1]["dynamodb"]["SequenceNumber"]))
@@ -184,6 +187,30 @@ class ShardWorker:
             return False
         self._iterator = next_iterator
         return True
+
+    def _fill(
+        self, records: list[dict[str, Any]], next_iterator: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Read on until the batch is full, the batching window has passed since its first
+        record, or the shard is closed (``MaximumBatchingWindowInSeconds``; 0: what one read
+        returned, up to the batch size)."""
+        window = self.pipe.maximum_batching_window_seconds
+        deadline = time.monotonic() + window
+        while window > 0 and len(records) < self.pipe.batch_size and next_iterator is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._stop.is_set():
+                break
+            try:
+                more, following = self._reader.read(
+                    next_iterator, self.pipe.batch_size - len(records)
+                )
+            except (ClientError, BotoCoreError) as error:
+                _LOG.debug("pipe %s: filling a batch stopped: %s", self.pipe.name, error)
+                break
+            records, next_iterator = records + more, following
+            if not more:
+                self._stop.wait(min(_FILL_POLL_SECONDS, remaining))
+        return records, next_iterator
 
     def wake(self) -> None:
         """End the current idle wait now (records were written, or the runtime stops)."""

@@ -75,6 +75,8 @@ class PipeSpec:
     (``http_method`` ``"StartSyncExecution"``, no endpoint)."""
     state_machine: StateMachineSpec | None = None
     """The state machine the pipe starts (``REQUEST_RESPONSE``), if that is its target."""
+    maximum_batching_window_seconds: int = 0
+    """How long a shard's reader may wait to fill a batch (``MaximumBatchingWindowInSeconds``)."""
     role_arn: str = ""
     """The role the pipe assumes (empty when it cannot be resolved locally)."""
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -58,7 +58,7 @@ _REFUSED = 400
 
 
 class StateMachineTarget:
-    """Runs the state machine of one pipe for each record.
+    """Runs the state machine of one pipe for each batch (one record with batch size 1).
 
     Args:
         machine: the state machine.
@@ -101,6 +101,32 @@ class StateMachineTarget:
     ) -> TargetRequest:
         """The execution input: the batch as a JSON array (batch size 1: one record)."""
         body = json.dumps([record], separators=(",", ":"), ensure_ascii=False)
+        return TargetRequest("StartSyncExecution", self._machine.arn, {}, body)
+
+    def split(self, batch: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+        """The batch in consecutive parts that each fit the payload Pipes sends (a record
+        alone over it stays a part of its own, and is refused by :meth:`send`).
+
+        Whether Pipes cuts a batch to the payload cap or fails it is not documented; the
+        local runtime cuts it, as Lambda's pollers do for their 6 MB (unverified here).
+        """
+        parts: list[list[Mapping[str, Any]]] = []
+        length = 1  # the closing bracket
+        for record in batch:
+            size = len(_json(record)) + 1  # the opening bracket or a comma
+            if parts and length + size <= PIPES_STATE_MACHINE_PAYLOAD_CHARACTERS:
+                parts[-1].append(record)
+                length += size
+            else:
+                parts.append([record])
+                length = 1 + size
+        return parts
+
+    def render_batch(
+        self, pipe: PipeSpec, batch: Sequence[Mapping[str, Any]], context: PipeContext
+    ) -> TargetRequest:
+        """The execution input: the records as one JSON array, in stream order."""
+        body = "[" + ",".join(_json(record) for record in batch) + "]"
         return TargetRequest("StartSyncExecution", self._machine.arn, {}, body)
 
     def send(self, request: TargetRequest) -> int:
@@ -188,6 +214,10 @@ class StateMachineTarget:
             "MessageId": response["MessageId"],
             "MD5OfMessageBody": response["MD5OfMessageBody"],
         }
+
+
+def _json(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
 
 
 def _wait(stop: threading.Event, seconds: float) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import http.client
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from publication import publish
@@ -25,6 +25,7 @@ from .specs import PipeSpec
 
 __all__ = [
     "DEFAULT_CONTENT_TYPE",
+    "BatchTarget",
     "HttpTarget",
     "InternalError",
     "InvocationError",
@@ -57,6 +58,19 @@ class TargetRequest:
     url: str
     headers: Mapping[str, str]
     body: str
+
+
+@runtime_checkable
+class BatchTarget(Protocol):
+    """A target that takes a whole batch in one call (a state machine), unlike an API
+    destination (https://docs.aws.amazon.com/eventbridge/latest/userguide/
+    eb-pipes-batching-concurrency.html)."""
+
+    def split(self, batch: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]: ...
+
+    def render_batch(
+        self, pipe: PipeSpec, batch: Sequence[Mapping[str, Any]], context: PipeContext
+    ) -> TargetRequest: ...
 
 
 class Target(Protocol):

@@ -20,6 +20,7 @@ from typing import Any
 
 from publication import publish
 
+from .._asl import every_state
 from .definitions import StackDefinitions, TableDefinition
 
 __all__ = [
@@ -77,7 +78,7 @@ def ttl_sources(definitions: StackDefinitions, table_id: str) -> list[TtlSource]
 
 
 def _sync_ttl_expression(definition: Mapping[str, Any]) -> str:
-    for state in (definition.get("States") or {}).values():
+    for _, state in every_state(definition):
         query = (state.get("Arguments") or {}).get("QueryParameters") or {}
         if "ttl_seconds" in query:
             return str(query["ttl_seconds"])
