@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -49,8 +50,9 @@ def _connection(stack: cdk.Stack) -> MomentoConnection:
     return MomentoConnection(stack, "Connection", api_key_secret=secret)
 
 
-def build(outdir: Path) -> None:
-    app = cdk.App(outdir=str(outdir))
+def three_pipes(app: cdk.App, **options: Any) -> cdk.Stack:
+    """The stack ``Pipes``: a table and the three racing pipes (set, delete, publish);
+    ``options`` go to every pipe."""
     pipes = cdk.Stack(app, "Pipes", env=ENV)
     table, connection = _table(pipes), _connection(pipes)
     for operation in MomentoOperation:
@@ -64,7 +66,14 @@ def build(outdir: Path) -> None:
             destination=destination,
             cache_name=CACHE,
             topic_name=TOPIC if operation is MomentoOperation.TOPIC_PUBLISH else None,
+            **options,
         )
+    return pipes
+
+
+def build(outdir: Path) -> None:
+    app = cdk.App(outdir=str(outdir))
+    three_pipes(app)
     sync = cdk.Stack(app, "Sync", env=ENV)
     DynamoToMomentoSync(
         sync,

@@ -26,13 +26,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import aws_cdk as cdk
-from local_throughput import CACHE, ENDPOINT, ENV, TOPIC, _connection, _table
+from local_throughput import CACHE, ENDPOINT, ENV, TOPIC, _connection, _table, three_pipes
 
 from momento_eventbridge_constructs import (
-    DynamoToMomentoPipe,
     DynamoToMomentoSync,
-    MomentoApiDestination,
-    MomentoOperation,
 )
 from momento_eventbridge_constructs.local import LocalPipeline
 
@@ -57,21 +54,7 @@ MOMENTO_BYTES_PER_CALL = 1024
 
 def build(outdir: Path) -> None:
     app = cdk.App(outdir=str(outdir))
-    pipes = cdk.Stack(app, "Pipes", env=ENV)
-    table, connection = _table(pipes), _connection(pipes)
-    for operation in MomentoOperation:
-        destination = MomentoApiDestination(
-            pipes, operation.name, connection=connection, endpoint=ENDPOINT, operation=operation
-        )
-        DynamoToMomentoPipe(
-            pipes,
-            f"{operation.name}Pipe",
-            table=table,
-            destination=destination,
-            cache_name=CACHE,
-            topic_name=TOPIC if operation is MomentoOperation.TOPIC_PUBLISH else None,
-            starting_position="TRIM_HORIZON",
-        )
+    three_pipes(app, starting_position="TRIM_HORIZON")
     for name, size in DESIGNS.items():
         if size == 0:
             continue
