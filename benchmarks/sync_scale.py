@@ -68,7 +68,7 @@ def build(outdir: Path) -> None:
             cache_name=CACHE,
             topic_name=TOPIC,
             batch_size=size,
-            max_concurrency=25 if size > 40 else None,
+            max_concurrency=34 if size > 30 else None,
             starting_position="TRIM_HORIZON",
         )
     app.synth()

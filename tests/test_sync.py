@@ -385,28 +385,73 @@ def test_a_batch_applies_only_the_last_change_of_each_key() -> None:
     assert applied["c"][0] == "PUT"
 
 
-def test_a_batch_announces_every_change_in_stream_order_per_key() -> None:
+def test_a_batch_is_announced_once_with_every_change_in_stream_order() -> None:
     definition = sync_definition(batch_size=10, topic_name="t")
     result, calls, _ = run_batch(definition, BURST)
     assert result.status == "SUCCEEDED", result.cause
-    published = [json.loads(c.body or b"") for c in calls if c.method == "POST"]
-    assert sorted(int(p["sequenceNumber"]) for p in published) == [1, 2, 3, 4, 5, 6]
-    for key in "abc":
-        mine = [p for p in published if p["keys"]["id"]["S"] == key]
-        assert [int(p["sequenceNumber"]) for p in mine] == sorted(
-            int(c["dynamodb"]["SequenceNumber"])
-            for c in BURST
-            if c["dynamodb"]["Keys"]["id"]["S"] == key
-        )
-    writes = [i for i, c in enumerate(calls) if c.method != "POST" and query(c)["key"] == "a"]
-    first_a_notice = next(
-        i for i, c in enumerate(calls) if c.method == "POST" and b'"a"' in (c.body or b"")
+    assert result.output_value() == {"records": 6, "keys": 3}
+    (publish,) = [c for c in calls if c.method == "POST"]
+    message = json.loads(publish.body or b"")
+    assert [int(n["sequenceNumber"]) for n in message["changes"]] == [1, 2, 3, 4, 5, 6]
+    assert [n["eventName"] for n in message["changes"]] == [c["eventName"] for c in BURST]
+    assert [n["keys"] for n in message["changes"]] == [c["dynamodb"]["Keys"] for c in BURST]
+    assert calls[-1] is publish  # after every key's write
+    assert len(calls) == 4  # three keys, one announcement
+
+
+def test_a_failed_key_is_left_out_of_the_announcement_and_kept_in_its_dead_letter() -> None:
+    definition = sync_definition(batch_size=10, topic_name="t")
+    result, calls, letters = run_batch(definition, BURST, failing="a")
+    assert result.status == "SUCCEEDED", result.cause
+    (publish,) = [c for c in calls if c.method == "POST"]
+    announced = json.loads(publish.body or b"")["changes"]
+    assert [n["sequenceNumber"] for n in announced] == ["2", "4", "6"]
+    (letter,) = letters
+    assert [c["sequenceNumber"] for c in letter["changes"]] == ["1", "3", "5"]
+
+
+def test_a_batch_whose_keys_all_fail_announces_nothing() -> None:
+    burst = [change("a", 1, "INSERT", "a1"), change("a", 2, "REMOVE")]
+    result, calls, letters = run_batch(
+        sync_definition(batch_size=10, topic_name="t"), burst, failing="a"
     )
-    assert writes[0] < first_a_notice  # a key's write comes before its announcements
+    assert result.status == "SUCCEEDED", result.cause
+    assert [c.method for c in calls] == ["DELETE"] * 4 and len(letters) == 1
+
+
+def test_an_announcement_failing_every_retry_is_one_dead_letter_with_the_batch() -> None:
+    calls: list[HttpRequest] = []
+    letters: list[dict[str, Any]] = []
+
+    def http(request: HttpRequest) -> HttpResponse:
+        calls.append(request)
+        return HttpResponse(503 if request.method == "POST" else 204, "")
+
+    def send(request: dict[str, Any]) -> dict[str, Any]:
+        letters.append(json.loads(request["MessageBody"]))
+        return {"MessageId": "1"}
+
+    interpreter = StateMachineInterpreter(
+        tokens_replaced(sync_definition(batch_size=10, topic_name="t")),
+        http=http,
+        connection_headers=lambda arn: {"Authorization": "k"},
+        send_message=send,
+        sleep=lambda seconds: None,
+        clock=lambda: START,
+    )
+    result = interpreter.start_sync_execution(BURST)
+    assert result.status == "SUCCEEDED", result.cause
+    assert [c.method for c in calls].count("POST") == 4  # retried as any call
+    (letter,) = letters
+    assert letter["source"] == "DynamoToMomentoSync" and letter["stage"] == "announce"
+    assert letter["error"] == "States.Http.StatusCode.503"
+    assert [c["sequenceNumber"] for c in letter["changes"]] == ["1", "2", "3", "4", "5", "6"]
+    assert letter["sequenceNumber"] == "6"
+    assert letter["changes"][0]["keys"] == {"id": {"S": "a"}}
 
 
 def test_a_key_that_still_fails_is_one_dead_letter_with_all_its_changes() -> None:
-    definition = sync_definition(batch_size=8, max_concurrency=2)
+    definition = sync_definition(batch_size=6, max_concurrency=2)
     result, calls, letters = run_batch(definition, BURST, failing="a")
     assert result.status == "SUCCEEDED", result.cause
     (letter,) = letters
@@ -422,13 +467,14 @@ def test_a_key_that_still_fails_is_one_dead_letter_with_all_its_changes() -> Non
 def test_the_largest_batch_stays_inside_the_output_limit() -> None:
     """100 records of about 2.5 KB each: the batch is under 262,144 characters, and no state's
     output holds more than it."""
-    definition = sync_definition(batch_size=100, max_concurrency=25, topic_name="t")
+    definition = sync_definition(batch_size=100, max_concurrency=34, topic_name="t")
     batch = [change(f"k{i % 60}", i, "MODIFY", "x" * 2400) for i in range(100)]
     assert len(json.dumps(batch)) < 262_144
     result, calls, letters = run_batch(definition, batch)
     assert result.status == "SUCCEEDED", result.cause
     assert len([c for c in calls if c.method == "PUT"]) == 60
-    assert len([c for c in calls if c.method == "POST"]) == 100 and letters == []
+    (publish,) = [c for c in calls if c.method == "POST"]
+    assert len(json.loads(publish.body or b"")["changes"]) == 100 and letters == []
 
 
 # -- validation: one test per message ---------------------------------------------------------
@@ -527,7 +573,7 @@ def world() -> Any:
                 ({"batch_size": 0}, "batch_size", "from 1 to 100"),
                 ({"batch_size": 101}, "batch_size", "from 1 to 100"),
                 ({"batch_size": 2.0}, "batch_size", "whole number from 1 to 100"),
-                ({"batch_size": 100}, "batch_size", "raise max_concurrency to at least 25"),
+                ({"batch_size": 100}, "batch_size", "raise max_concurrency to at least 34"),
                 (
                     {"batch_size": 50, "max_concurrency": 12},
                     "batch_size",
@@ -571,12 +617,12 @@ def _stream_parameters(sync: DynamoToMomentoSync) -> dict[str, Any]:
 def test_batch_size_and_window_reach_the_pipe(world: Any) -> None:
     sync = world["make"](
         value=MomentoPayload.change_notice(),
-        batch_size=40,
+        batch_size=30,
         max_concurrency=10,
         max_batching_window=cdk.Duration.seconds(5),
     )
     stream = _stream_parameters(sync)
-    assert stream["batchSize"] == 40
+    assert stream["batchSize"] == 30
     assert stream["maximumBatchingWindowInSeconds"] == 5
     assert stream["parallelizationFactor"] == 1
     apply_keys = sync.definition["States"]["ApplyKeys"]

@@ -12,7 +12,7 @@ from ._delivery import Delivery, check_table_paths, validate_delivery
 from ._destination_rules import check_connection, check_endpoint
 from ._key_schema import sync_keys
 from ._reader_options import ReaderProps
-from ._sync_definition import DEFAULT_MAX_CONCURRENCY, SyncBatching
+from ._sync_definition import BATCH_ROUNDS, DEFAULT_MAX_CONCURRENCY, SyncBatching
 from ._table import TableFacts
 from ._template_syntax import KeyInfo
 from ._ttl import TtlProps, TtlRule, check_ttl, seconds
@@ -37,11 +37,9 @@ MAX_BATCHING_WINDOW_SECONDS = 300
 # (https://docs.aws.amazon.com/step-functions/latest/dg/state-map-inline.html; unverified:
 # not re-checked against the page).
 MAX_CONCURRENCY = 40
-# Each key's apply can take up to KEY_BUDGET_SECONDS when every attempt times out (see
-# _sync_definition.RETRY); the Map runs keys max_concurrency at a time, so a batch takes at
-# most ceil(batch_size / max_concurrency) such rounds, and ROUNDS of them fit the execution's
-# 240-second timeout.
-ROUNDS = 4
+# A batch of keys takes at most ceil(batch_size / max_concurrency) rounds of worst-case writes,
+# and _sync_definition.BATCH_ROUNDS of them fit the execution's timeout beside its announcement.
+ROUNDS = BATCH_ROUNDS
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,11 @@ RETRYABLE_ERRORS: Sequence[str] = [
 HTTP_TIMEOUT_SECONDS = 10
 # Worst case per call: 4 attempts of 10 s plus 1 + 2 + 4 s of backoff = 47 s; three calls and
 # the dead letter stay well inside the 4-minute budget and EXPRESS's 5-minute limit.
+CALL_BUDGET_SECONDS = 4 * HTTP_TIMEOUT_SECONDS + 1 + 2 + 4
+# A dead letter: 4 SendMessage attempts with 1 + 2 + 4 s of backoff, about a second each
+# (an estimate: SQS publishes no latency figure).
+DEAD_LETTER_BUDGET_SECONDS = 4 * 1 + 1 + 2 + 4
+STEP_BUDGET_SECONDS = CALL_BUDGET_SECONDS + DEAD_LETTER_BUDGET_SECONDS
 RETRY: Mapping[str, Any] = {
     "ErrorEquals": RETRYABLE_ERRORS,
     "IntervalSeconds": 1,
@@ -46,6 +51,9 @@ RETRY: Mapping[str, Any] = {
     "JitterStrategy": "FULL",
 }
 EXECUTION_TIMEOUT_SECONDS = 240
+# A batch applies its keys in rounds of MaxConcurrency, each round one write (and maybe a dead
+# letter) per key, then announces once: the rounds that fit beside the announcement.
+BATCH_ROUNDS = (EXECUTION_TIMEOUT_SECONDS - STEP_BUDGET_SECONDS) // STEP_BUDGET_SECONDS
 # Keys applied at once in a batch: 10 calls in flight at about 100 ms per HTTP task call (an
 # estimate, not a documented figure) stay near Momento's default of 100 cache operations per
 # second.
@@ -218,7 +226,7 @@ class SyncDefinition:
     def _announcement(self) -> str:
         return f"{{% $string({jsonata_object('$record', self.announcement)}) %}}"
 
-    def _dead_letter(self, changes: bool = False) -> dict[str, Any]:
+    def _dead_letter(self, changes: bool = False, next_state: str = "Done") -> dict[str, Any]:
         # A batch collapses a key's changes into one write: its dead letter names them all.
         listed = '"changes": $changes, ' if changes else ""
         message = (
@@ -235,6 +243,9 @@ class SyncDefinition:
             '"cause": $failure.Cause'
             "}"
         )
+        return self._send_dead_letter(message, next_state)
+
+    def _send_dead_letter(self, message: str, next_state: str) -> dict[str, Any]:
         return {
             "Type": "Task",
             "Resource": SQS_SEND_MESSAGE,
@@ -248,22 +259,23 @@ class SyncDefinition:
                 }
             ],
             # The change is parked with its keys; the pipe moves on to the next record.
-            "Next": "Done",
+            "Next": next_state,
         }
 
     # -- a batch (batch_size > 1) ---------------------------------------------------------
 
     def _build_batch(self) -> dict[str, Any]:
-        """One execution per batch: the last change of each key, keys in parallel.
+        """One execution per batch: the last change of each key, keys in parallel, then one
+        announcement of every applied change.
 
         ``ApplyKeys`` maps over the batch grouped by Momento key (first appearance order),
         each item ``{"key", "record": the key's last record, "changes": [its change notices
         in stream order]}``; an iteration applies that record as the one-record definition
-        does, then announces every change of the key one after the other. Items are not a
-        state's output, and every iteration ends with an empty output, so no state carries
-        more than the batch itself (Step Functions' 256 KiB).
+        does and outputs its key, or dead-letters the key with all its changes and outputs
+        nothing. ``Announce`` then publishes one message, ``{"changes": [...]}``: the notices
+        of the applied keys' records in stream order. No state carries more than the batch
+        itself (Step Functions' 256 KiB).
         """
-        after_write = "Announce" if self.topic_name is not None else "Done"
         states: dict[str, Any] = {
             "Read": {
                 "Type": "Pass",
@@ -275,13 +287,15 @@ class SyncDefinition:
                 "Next": "Route",
             },
             "Route": self._route(),
-            "Set": self._http("PUT", "/cache/", self._set_query(), self._body(), after_write),
-            "Delete": self._http("DELETE", "/cache/", self._key_query(), None, after_write),
-            "DeadLetter": self._dead_letter(changes=True),
-            "Done": {"Type": "Pass", "Output": {}, "End": True},
+            "Set": self._http("PUT", "/cache/", self._set_query(), self._body(), "Written"),
+            "Delete": self._http("DELETE", "/cache/", self._key_query(), None, "Written"),
+            "DeadLetter": self._dead_letter(changes=True, next_state="Parked"),
+            "Written": {"Type": "Pass", "Output": {"key": "{% $key %}"}, "End": True},
+            "Parked": {"Type": "Pass", "Output": {}, "End": True},
         }
+        summary = '"records": $count($states.input), "keys": $count($states.result)'
         if self.topic_name is not None:
-            states["Announce"] = self._announce_each()
+            summary += f', "changes": {self._applied_notices()}'
         apply_keys = {
             "Type": "Map",
             "Items": f"{{% {self._groups()} %}}",
@@ -291,27 +305,33 @@ class SyncDefinition:
                 "StartAt": "Read",
                 "States": states,
             },
-            "Output": '{% {"records": $count($states.input), "keys": $count($states.result)} %}',
-            "Next": "Applied",
+            "Output": f"{{% {{{summary}}} %}}",
+            "Next": "Applied" if self.topic_name is None else "AnythingToAnnounce",
         }
+        top: dict[str, Any] = {"ApplyKeys": apply_keys, "Applied": {"Type": "Succeed"}}
+        if self.topic_name is not None:
+            top.update(self._announce_batch())
         # State names are unique across the whole definition, iterations included.
         return {
             "Comment": (
                 "Apply a batch of DynamoDB stream records to Momento: the last change of each "
-                "key, in stream order per key"
+                "key, in stream order per key, then one announcement of the batch"
             ),
             "QueryLanguage": "JSONata",
             "TimeoutSeconds": EXECUTION_TIMEOUT_SECONDS,
             "StartAt": "ApplyKeys",
-            "States": {"ApplyKeys": apply_keys, "Applied": {"Type": "Succeed"}},
+            "States": top,
         }
+
+    def _key_function(self) -> str:
+        return f"$keyOf := function($r) {{ {self._key('$r')} }}"
 
     def _groups(self) -> str:
         """The batch grouped by Momento key, keys in order of first appearance."""
         notice = jsonata_object("$", self.announcement)
         return (
             "( "
-            f"$keyOf := function($r) {{ {self._key('$r')} }}; "
+            f"{self._key_function()}; "
             "$records := $states.input; "
             "[$distinct($records.$keyOf($)).( "
             "$k := $; "
@@ -320,30 +340,58 @@ class SyncDefinition:
             ")] )"
         )
 
-    def _announce_each(self) -> dict[str, Any]:
-        """Every change of the key on the topic, one at a time (MaxConcurrency 1 keeps order)."""
-        publish = self._http("POST", "/topics/", None, "{% $string($states.input) %}", "Done")
-        del publish["Catch"], publish["Next"]
-        publish["Output"] = {}
-        publish["End"] = True
+    def _applied_notices(self) -> str:
+        """The notices of the batch's records whose key was applied, in stream order."""
+        notice = jsonata_object("$", self.announcement)
+        return (
+            f"( {self._key_function()}; $applied := $states.result.key; "
+            f"[$states.input[$keyOf($) in $applied].{notice}] )"
+        )
+
+    def _announce_batch(self) -> dict[str, Any]:
+        """One message with every applied change of the batch, if any was applied."""
+        publish = self._http(
+            "POST",
+            "/topics/",
+            None,
+            '{% $string({"changes": $states.input.changes}) %}',
+            "Applied",
+            stage="announce",
+        )
+        # Names apart from the iterations' variables: an inner scope may not reuse an outer
+        # scope's name (https://docs.aws.amazon.com/step-functions/latest/dg/
+        # workflow-variables.html; unverified here, so avoided).
+        publish["Catch"][0]["Assign"] = {"announceFailure": "{% $states.errorOutput %}"}
+        publish["Catch"][0]["Next"] = "AnnouncementDeadLetter"
+        publish["Output"] = '{% {"records": $states.input.records, "keys": $states.input.keys} %}'
         return {
-            "Type": "Map",
-            "Items": "{% $changes %}",
-            "MaxConcurrency": 1,
-            "ItemProcessor": {
-                "ProcessorConfig": {"Mode": "INLINE"},
-                "StartAt": "Publish",
-                "States": {"Publish": publish},
+            "AnythingToAnnounce": {
+                "Type": "Choice",
+                "Assign": {"announced": "{% $states.input.changes %}"},
+                "Choices": [
+                    {"Condition": "{% $count($states.input.changes) > 0 %}", "Next": "Announce"}
+                ],
+                "Default": "Applied",
             },
-            "Catch": [
-                {
-                    "ErrorEquals": ["States.ALL"],
-                    "Assign": {"failure": "{% $states.errorOutput %}", "stage": "announce"},
-                    "Next": "DeadLetter",
-                }
-            ],
-            "Next": "Done",
+            "Announce": publish,
+            "AnnouncementDeadLetter": self._send_dead_letter(
+                self._announcement_letter(), "Applied"
+            ),
         }
+
+    def _announcement_letter(self) -> str:
+        """The batch's announcement that could not be published: its changes, each with keys."""
+        return (
+            "{"
+            '"source": "DynamoToMomentoSync", '
+            f'"table": {jsonata_string(self.table_name)}, '
+            '"sequenceNumber": $announced[-1].sequenceNumber, '
+            '"changes": $announced, '
+            '"stage": "announce", '
+            '"error": $announceFailure.Error, '
+            '"cause": $announceFailure.Cause'
+            "}"
+        )
 
 
 def path(root: str, dotted: str) -> str:

@@ -171,6 +171,37 @@ def test_a_batched_sync_dead_letter_with_all_its_changes_is_redriven(deploy: Any
     assert deployed.queue_depth() == 0
 
 
+def test_a_batch_announcement_dead_letter_names_every_key_and_is_redriven(deploy: Any) -> None:
+    """The batch's one announcement fails every retry: one dead letter with all the batch's
+    changes; redrive reads each key from the table and leaves the queue empty."""
+    deployed = deploy(BATCHED_SYNC_STACK, autostart_pipes=False)
+    table = deployed.table("Readings")
+    lp = deployed.lp
+    far = str(int(time.time()) + 3600)
+    for station, temp in (("Oslo", 1), ("Lima", 2), ("Oslo", 3)):
+        item = {"station": {"S": station}, "day": {"N": "1"}, "temp": {"N": str(temp)}}
+        lp.dynamodb.put_item(TableName=table, Item={**item, "expiresAt": {"N": far}})
+    deployed.server.inject_failures(503, 4, method="POST")  # 1 try + 3 retries inside
+    lp.start_pipes()
+    lp.drain(timeout=30)
+    (letter,) = _dead_letters(deployed, 1)
+    assert letter["stage"] == "announce" and "keys" not in letter
+    assert [c["keys"]["station"]["S"] for c in letter["changes"]] == ["Oslo", "Lima", "Oslo"]
+    before = len(deployed.server.requests)
+
+    report = run_redrive(
+        deployed.context(), RedriveOptions(receive_wait_seconds=0), TextSink(), TextSink()
+    )
+
+    assert report.exit_status == 0 and not report.left
+    rewritten = [r.query["key"][0] for r in deployed.server.requests[before:] if r.method == "PUT"]
+    assert sorted(rewritten) == ["Lima#1", "Oslo#1"]
+    _cache_equals_table(
+        deployed, table, SYNC_CACHE, lambda item: f"{item['station']['S']}#{item['day']['N']}"
+    )
+    assert deployed.queue_depth() == 0
+
+
 def test_a_batched_soak_with_random_429_and_500_ends_as_the_table_after_redrive(
     deploy: Any,
 ) -> None:

@@ -200,7 +200,7 @@ def _syncs(app: cdk.App) -> None:
     _sync(stack, "WithoutTopic", weather_table(stack, "B"), connection)
     _sync(stack, "Quiet", weather_table(stack, "C"), connection, log_level="OFF")
     _sync(stack, "Batched", weather_table(stack, "E"), connection, topic_name="changes",
-          batch_size=40, max_concurrency=10)  # fmt: skip
+          batch_size=30, max_concurrency=10)  # fmt: skip
     _pipe(stack, "QuietPipe", weather_table(stack, "D"), _destination(stack, connection, SET),
           log_level="OFF", pipe_name="quiet-set")  # fmt: skip
 

@@ -64,14 +64,14 @@ VARIANTS: dict[
     "ChangeNotice": (S, None, {"value": MomentoPayload.change_notice()}),
     "LogsOff": (S, None, {"log_level": LogLevel.OFF}),
     "LogsAll": (S, None, {"log_level": LogLevel.TRACE, "include_execution_data": True}),
-    # batch_size above 1: a Map over the keys (and, with a topic, one over each key's changes)
+    # batch_size above 1: a Map over the keys (and, with a topic, one announcement after it)
     "Batched": (S, None, {"batch_size": 10}),
     "BatchedLargest": (
         S,
         N,
         {
             "batch_size": 100,
-            "max_concurrency": 25,
+            "max_concurrency": 34,
             "topic_name": "changes",
             "ttl_epoch_attribute": "expiresAt",
             "max_batching_window": cdk.Duration.seconds(300),
@@ -247,10 +247,12 @@ def test_every_batched_definition_maps_over_keys_with_its_concurrency(app: App) 
         expected = props.get("max_concurrency", min(10, props["batch_size"]))
         assert apply_keys["MaxConcurrency"] == expected, stack
         inner = apply_keys["ItemProcessor"]["States"]
-        announce = inner.get("Announce")
+        assert "Announce" not in inner, stack  # a key's iteration only writes
+        announce = definition["States"].get("Announce")
         assert (announce is not None) == ("topic_name" in props), stack
-        if announce is not None:
-            assert announce["Type"] == "Map" and announce["MaxConcurrency"] == 1, stack
+        if announce is not None:  # once, after every key
+            assert apply_keys["Next"] == "AnythingToAnnounce", stack
+            assert announce["Arguments"]["Method"] == "POST", stack
 
 
 def test_logging_does_not_change_the_definition(app: App) -> None:

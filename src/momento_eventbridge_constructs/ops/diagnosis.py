@@ -21,6 +21,7 @@ from publication import publish
 
 from ..engine.records import json_safe
 from .context import OpsContext
+from .records import sync_letter_keys
 from .stream import StreamExpired, read_range
 
 __all__ = ["Diagnoser"]
@@ -181,11 +182,12 @@ class Diagnoser:
         if not isinstance(body, Mapping):
             return None
         if body.get("source") == "DynamoToMomentoSync":
-            keys = json.dumps(body.get("keys"), sort_keys=True)
-            if keys not in wanted:
+            named = [json.dumps(keys, sort_keys=True) for keys in sync_letter_keys(body)]
+            if not any(keys in wanted for keys in named):
                 return None
+            event = body.get("eventName") or "a batch's announcement"
             return (
-                f"sync dead letter for the canary ({body.get('eventName')}): stage "
+                f"sync dead letter for the canary ({event}): stage "
                 f"{body.get('stage')}, {body.get('error')}: {_short(str(body.get('cause')))}"
             )
         info = body.get("DDBStreamBatchInfo")

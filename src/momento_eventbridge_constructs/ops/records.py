@@ -22,7 +22,7 @@ from publication import publish
 from ..engine.records import json_safe
 from .definitions import TableDefinition
 
-__all__ = ["RecordContext", "describe_key", "key_of", "stream_record"]
+__all__ = ["RecordContext", "describe_key", "key_of", "stream_record", "sync_letter_keys"]
 
 _NEW_IMAGE_VIEWS = frozenset({"NEW_IMAGE", "NEW_AND_OLD_IMAGES"})
 _OLD_IMAGE_VIEWS = frozenset({"OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
@@ -47,6 +47,24 @@ class RecordContext:
 def key_of(item: Mapping[str, Any], table: TableDefinition) -> dict[str, Any]:
     """The key attributes of ``item`` (attribute-value form)."""
     return {name: item[name] for name in table.key_names if name in item}
+
+
+def sync_letter_keys(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The item keys a sync's dead letter names, each once, in the order it names them.
+
+    A key's letter holds ``keys`` (and, from a batch, that key's ``changes``); a batch's
+    announcement letter holds only ``changes``, each change notice with its ``keys``. Anything
+    that is not a non-empty mapping of keys is skipped.
+    """
+    named: list[Any] = [body.get("keys")]
+    changes = body.get("changes")
+    if isinstance(changes, list):
+        named += [change.get("keys") for change in changes if isinstance(change, Mapping)]
+    unique: dict[str, Mapping[str, Any]] = {}
+    for keys in named:
+        if isinstance(keys, Mapping) and keys:
+            unique.setdefault(json.dumps(keys, sort_keys=True, default=str), keys)
+    return list(unique.values())
 
 
 def describe_key(keys: Mapping[str, Any]) -> str:

@@ -2,10 +2,11 @@
 
 A pipe's dead letter names a shard and a range of sequence numbers: the records are read back
 from the stream (while it retains them, 24 hours) to learn their keys. A sync's dead letter
-names the keys itself. For every key the table is read with a consistent ``GetItem``; an item
-that exists is set in the cache as the stack renders it, one that does not (or whose DynamoDB
-TTL has passed) is deleted. Only when every key of a message is done is the message deleted,
-so a run can be repeated: the result is the same.
+names the keys itself (one key, or every key of a batch whose announcement failed). For every
+key the table is read with a consistent ``GetItem``; an item that exists is set in the cache
+as the stack renders it, one that does not (or whose DynamoDB TTL has passed) is deleted.
+Only when every key of a message is done is the message deleted, so a run can be repeated:
+the result is the same.
 
 What a redrive cannot bring back: a topic announcement that was dead-lettered is not
 published again (its moment has passed); the cache is still made to match the table.
@@ -27,7 +28,7 @@ from .context import OpsContext
 from .momento import MomentoCallError
 from .pacing import DEFAULT_MAX_RATE, Backoff, Interrupted, PacedWriter, RateLimiter
 from .progress import Progress, Tally
-from .records import describe_key, stream_record
+from .records import describe_key, stream_record, sync_letter_keys
 from .render import MomentoCall, RenderError, StackRenderer
 from .stream import StreamExpired, read_range, table_name_of_stream
 
@@ -198,10 +199,10 @@ class _Redrive:
             return self._batch_keys(body["DDBStreamBatchInfo"])
         if isinstance(body, Mapping) and body.get("source") == "DynamoToMomentoSync":
             table = self._table(str(body.get("table", "")))
-            keys = body.get("keys")
-            if not isinstance(keys, Mapping) or not keys:
+            named = sync_letter_keys(body)
+            if not named:
                 raise _Left("the sync's dead letter names no keys")
-            return table, [_from_stream_keys(keys)]
+            return table, [_from_stream_keys(keys) for keys in named]
         raise _Left("not a dead letter of a pipe or sync (no DDBStreamBatchInfo, no keys)")
 
     def _table(self, physical_name: str) -> _Table:
