@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -37,19 +38,30 @@ DESIGNS = {"Pipes": 0, "Sync1": 1, "Sync10": 10, "Sync100": 100}
 WORKLOADS = ("hot", "distinct")
 HOT_KEYS = 50
 
-# Prices, us-east-1, per million unless said (https://aws.amazon.com/eventbridge/pricing/ and
-# https://aws.amazon.com/step-functions/pricing/, as the README quotes them).
+# Prices, us-east-1, dollars per million unless said.
+# EventBridge (https://aws.amazon.com/eventbridge/pricing/): Pipes $0.40 per million requests
+# after filtering, each 64 KB chunk of a request's payload billed as one request, so a batch
+# sent to one target is one request per 64 KB of the batch; API destinations $0.20 per million
+# invocations. Read from a copy of the page's text (the page itself was not readable offline).
 PIPES_REQUEST = 0.40
 API_DESTINATION_CALL = 0.20
+CHUNK_BYTES = 64 * 1024
+# Step Functions (https://aws.amazon.com/step-functions/pricing/): Express $1.00 per million
+# requests (executions started) plus duration, rounded up to 100 ms, memory billed in 64 MB
+# chunks; $0.06 per GB-hour is the first tier (the first 1,000 GB-hours a month), lower beyond,
+# so the model overstates the duration of a large account. An inline Map costs nothing more.
 EXPRESS_REQUEST = 1.00
-EXPRESS_GB_SECOND = 0.00001667  # per GB-second, billed in 100 ms steps at 64 MB
-# Pipes counts "each 64 KB chunk of payload" as one request: recalled from the EventBridge
-# pricing page, unverified here; a batch of small records is then one request.
-PIPES_CHUNK_BYTES = 64 * 1024
-# Momento bills data transferred, not operations: $0.50 per GB (unverified here); a call of a
-# small item moves about 1 KB.
+EXPRESS_GB_SECOND = 0.06 / 3600
+EXPRESS_MEMORY_GB = 64 / 1024
+# Momento (https://www.gomomento.com/pricing, as Momento's docs, docs.momentohq.com/cache/manage/
+# pricing, stated it): $0.50 per GB transferred, metered in 1 KB steps per operation (a call of
+# a small item counts 1 KB). Unverified that this is still the current price.
 MOMENTO_PER_GB = 0.50
-MOMENTO_BYTES_PER_CALL = 1024
+MOMENTO_KB_STEP = 1024
+# Not modelled: DynamoDB Streams reads ($0.02 per 100,000 GetRecords after 2.5 million a month,
+# https://aws.amazon.com/dynamodb/pricing/on-demand/; each GetRecords returns up to 1,000
+# records, so at most a few cents per million changes, three times over for three pipes), and
+# data transfer out.
 
 
 def build(outdir: Path) -> None:
@@ -86,10 +98,21 @@ def changes(workload: str, count: int, seed: int) -> Iterator[tuple[str, str]]:
             yield ("delete" if choose.random() < 0.2 else "put"), key
 
 
+@dataclass(frozen=True)
+class Run:
+    """One run of one design over one workload."""
+
+    rate: float  # changes per second
+    calls: float  # Momento calls per change
+    momento_kb: float  # Momento KB metered per change (1 KB steps per call)
+    chunks: float  # Pipes requests per change (64 KB chunks of what the sync's pipe sends)
+    wrong: int  # keys the cache has wrong
+
+
 def measure(
     outdir: Path, stack: str, workload: str, count: int, latency: tuple[float, float]
-) -> tuple[float, float, int]:
-    """(changes per second, Momento calls per change, keys the cache has wrong) of one run."""
+) -> Run:
+    """One run: write ``count`` changes, start the pipes, time them until drained."""
     momento_s, execution_s = latency
     with LocalPipeline.from_cloud_assembly(
         outdir,
@@ -115,6 +138,8 @@ def measure(
         lp.drain(timeout=1800)
         elapsed = time.perf_counter() - start
         calls = [r for r in server.requests[before:] if r.method in ("PUT", "DELETE", "POST")]
+        metered = sum(max(1, math.ceil(len(r.body) / MOMENTO_KB_STEP)) for r in calls)
+        chunks = _sync_chunks(lp, stack) if stack != "Pipes" else 2.0 * count
         assert lp.dead_letters() == [], "a benchmark run must not lose a change"
         items = lp.dynamodb.scan(TableName=table)["Items"]
         present = {item["Location"]["S"] for item in items}
@@ -122,21 +147,29 @@ def measure(
         wrong = sum((lp.momento.get(CACHE, key) is not None) != (key in present) for key in keys)
         # The sync keeps the cache equal to the table; three pipes may race (put vs delete).
         assert wrong == 0 or stack == "Pipes", f"{stack}: {wrong} keys disagree with the table"
-    return count / elapsed, len(calls) / count, wrong
+    return Run(count / elapsed, len(calls) / count, metered / count, chunks / count, wrong)
 
 
-def cost_per_million(design: str, calls: float, rate: float, execution_s: float) -> float:
+def _sync_chunks(lp: LocalPipeline, stack: str) -> float:
+    """Pipes requests the sync's pipe was billed for: 64 KB chunks of each execution's input."""
+    name = lp.pipe(f"{stack}/Sync/Pipe").name
+    bodies = [str(e.body) for e in lp.events(name) if e.outcome == "delivered"]
+    return float(sum(math.ceil(len(body.encode()) / CHUNK_BYTES) for body in set(bodies)))
+
+
+def cost_per_million(design: str, run: Run, execution_s: float) -> float:
     """Dollars per million changes (prices above). An execution's billed duration is what the
     run measured per batch (one batch after the other per shard) less the injected pipe
     latency, rounded up to 100 ms, at 64 MB."""
-    momento = calls * MOMENTO_BYTES_PER_CALL / 1e9 * MOMENTO_PER_GB * 1e6
+    momento = run.momento_kb * 1024 / 1e9 * MOMENTO_PER_GB * 1e6
     if design == "Pipes":
-        # Each change passes the set or delete pipe and the publish pipe.
-        return 2 * (PIPES_REQUEST + API_DESTINATION_CALL) + momento
+        # Each change passes the set or delete pipe and the publish pipe, each calling its
+        # API destination once (API destinations cannot take batches).
+        return run.chunks * PIPES_REQUEST + 2 * API_DESTINATION_CALL + momento
     size = DESIGNS[design]
-    seconds = max(0.1, math.ceil(max(0.0, size / rate - execution_s) / 0.1) * 0.1)
-    duration = seconds * 64 / 1024 * EXPRESS_GB_SECOND * 1e6
-    return (PIPES_REQUEST + EXPRESS_REQUEST + duration) / size + momento
+    seconds = max(0.1, math.ceil(max(0.0, size / run.rate - execution_s) / 0.1) * 0.1)
+    duration = seconds * EXPRESS_MEMORY_GB * EXPRESS_GB_SECOND * 1e6
+    return run.chunks * PIPES_REQUEST + (EXPRESS_REQUEST + duration) / size + momento
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--execution-ms", type=float, default=50.0, help="per invocation")
     args = parser.parse_args(argv)
     latency = (args.momento_ms / 1000, args.execution_ms / 1000)
-    results: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
+    results: dict[tuple[str, str], list[Run]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         outdir = Path(tmp) / "cdk.out"
         build(outdir)
@@ -157,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
                     run = measure(outdir, design, workload, args.changes, latency)
                     results.setdefault((design, workload), []).append(run)
                     print(
-                        f"{design} {workload}: {run[0]:.1f}/s {run[1]:.2f} calls", file=sys.stderr
+                        f"{design} {workload}: {run.rate:.1f}/s {run.calls:.2f} calls",
+                        file=sys.stderr,
                     )
     print(f"latencies: {args.momento_ms:g} ms per Momento call, {args.execution_ms:g} ms per "
           f"pipe invocation; {args.changes} changes per run, medians of {args.runs}")  # fmt: skip
@@ -167,11 +201,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---|---|---|---|---|")
     for (design, workload), runs in results.items():
-        rate = statistics.median(r[0] for r in runs)
-        calls = statistics.median(r[1] for r in runs)
-        cost = cost_per_million(design, calls, rate, latency[1])
-        wrong = max(r[2] for r in runs)
-        print(f"| {design} | {workload} | {rate:.1f} | {calls:.2f} | {wrong} | {cost:.3f} |")
+        median = Run(
+            statistics.median(r.rate for r in runs),
+            statistics.median(r.calls for r in runs),
+            statistics.median(r.momento_kb for r in runs),
+            statistics.median(r.chunks for r in runs),
+            max(r.wrong for r in runs),
+        )
+        cost = cost_per_million(design, median, latency[1])
+        print(
+            f"| {design} | {workload} | {median.rate:.1f} | {median.calls:.2f} "
+            f"| {median.wrong} | {cost:.3f} |"
+        )
     return 0
 
 

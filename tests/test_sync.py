@@ -3,6 +3,7 @@ run by the local interpreter on single records, and every validation message."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from datetime import datetime, timezone
@@ -22,6 +23,7 @@ from momento_eventbridge_constructs import (
     MomentoOperation,
     MomentoPayload,
 )
+from momento_eventbridge_constructs._sync_definition import MESSAGE_BYTES
 from momento_eventbridge_constructs.engine.stepfunctions import (
     HttpRequest,
     HttpResponse,
@@ -473,8 +475,15 @@ def test_the_largest_batch_stays_inside_the_output_limit() -> None:
     result, calls, letters = run_batch(definition, batch)
     assert result.status == "SUCCEEDED", result.cause
     assert len([c for c in calls if c.method == "PUT"]) == 60
-    (publish,) = [c for c in calls if c.method == "POST"]
-    assert len(json.loads(publish.body or b"")["changes"]) == 100 and letters == []
+    messages = [c.body or b"" for c in calls if c.method == "POST"]
+    assert all(len(message) <= MESSAGE_BYTES for message in messages)
+    announced = [n for message in messages for n in json.loads(message)["changes"]]
+    assert [int(n["sequenceNumber"]) for n in announced] == list(range(100)) and letters == []
+    # Packed: each message but the last is full (the next notice would not have fitted).
+    assert len(messages) > 1
+    for message, following in itertools.pairwise(messages):
+        first = json.dumps(json.loads(following)["changes"][0], separators=(",", ":"))
+        assert len(message) + 1 + len(first.encode()) > MESSAGE_BYTES
 
 
 # -- validation: one test per message ---------------------------------------------------------

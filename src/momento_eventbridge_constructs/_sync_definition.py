@@ -58,6 +58,11 @@ BATCH_ROUNDS = (EXECUTION_TIMEOUT_SECONDS - STEP_BUDGET_SECONDS) // STEP_BUDGET_
 # estimate, not a documented figure) stay near Momento's default of 100 cache operations per
 # second.
 DEFAULT_MAX_CONCURRENCY = 10
+# A topic message holds at most 4 KB, a hard limit (https://docs.momentohq.com/topics/limits).
+# A batch's announcement is split into messages of at most this many UTF-8 bytes, so that the
+# limit holds whether Momento's KB is 1,000 or 1,024 bytes. Topics also allow 10 operations
+# per second (soft): one message per batch, not per change, keeps far below it.
+MESSAGE_BYTES = 4000
 
 
 @dataclass(frozen=True)
@@ -349,21 +354,33 @@ class SyncDefinition:
         )
 
     def _announce_batch(self) -> dict[str, Any]:
-        """One message with every applied change of the batch, if any was applied."""
-        publish = self._http(
-            "POST",
-            "/topics/",
-            None,
-            '{% $string({"changes": $states.input.changes}) %}',
-            "Applied",
-            stage="announce",
-        )
-        # Names apart from the iterations' variables: an inner scope may not reuse an outer
-        # scope's name (https://docs.aws.amazon.com/step-functions/latest/dg/
-        # workflow-variables.html; unverified here, so avoided).
-        publish["Catch"][0]["Assign"] = {"announceFailure": "{% $states.errorOutput %}"}
-        publish["Catch"][0]["Next"] = "AnnouncementDeadLetter"
-        publish["Output"] = '{% {"records": $states.input.records, "keys": $states.input.keys} %}'
+        """Every applied change of the batch in as few messages as fit, one after the other."""
+        publish = self._http("POST", "/topics/", None, "{% $states.input %}", "Applied")
+        del publish["Catch"], publish["Next"]
+        publish["Output"] = {}
+        publish["End"] = True
+        announce = {
+            "Type": "Map",
+            "Items": f"{{% {self._messages()} %}}",
+            "MaxConcurrency": 1,  # in order
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": "Publish",
+                "States": {"Publish": publish},
+            },
+            # Names apart from the iterations' variables: an inner scope may not reuse an
+            # outer scope's name (https://docs.aws.amazon.com/step-functions/latest/dg/
+            # workflow-variables.html; unverified here, so avoided).
+            "Catch": [
+                {
+                    "ErrorEquals": ["States.ALL"],
+                    "Assign": {"announceFailure": "{% $states.errorOutput %}"},
+                    "Next": "AnnouncementDeadLetter",
+                }
+            ],
+            "Output": '{% {"records": $states.input.records, "keys": $states.input.keys} %}',
+            "Next": "Applied",
+        }
         return {
             "AnythingToAnnounce": {
                 "Type": "Choice",
@@ -373,11 +390,33 @@ class SyncDefinition:
                 ],
                 "Default": "Applied",
             },
-            "Announce": publish,
+            "Announce": announce,
             "AnnouncementDeadLetter": self._send_dead_letter(
                 self._announcement_letter(), "Applied"
             ),
         }
+
+    @staticmethod
+    def _messages() -> str:
+        """``$announced`` as ``{"changes": [...]}`` messages of at most MESSAGE_BYTES each, in
+        order: notices are packed greedily, their UTF-8 size counted as the bytes of their
+        URL encoding (each ``%XX`` is one byte)."""
+        envelope = len('{"changes":[]}')
+        return (
+            f"( $limit := {MESSAGE_BYTES}; "
+            "$bytes := function($s) { $length($replace($encodeUrlComponent($s), "
+            '/%[0-9A-F]{2}/, "_")) }; '
+            "$add := function($acc, $n) {( "
+            "$t := $string($n); $size := $bytes($t); "
+            f"$acc.size > 0 and $acc.size + 1 + $size + {envelope} > $limit "
+            '? {"done": $append($acc.done, $acc.open), "open": $t, "size": $size} '
+            ': {"done": $acc.done, '
+            '"open": $acc.size > 0 ? $acc.open & "," & $t : $t, '
+            '"size": $acc.size > 0 ? $acc.size + 1 + $size : $size} )}; '
+            '$last := $reduce($announced, $add, {"done": [], "open": "", "size": 0}); '
+            "[$append($last.done, $last.size > 0 ? [$last.open] : [])"
+            ".('{\"changes\":[' & $ & ']}')] )"
+        )
 
     def _announcement_letter(self) -> str:
         """The batch's announcement that could not be published: its changes, each with keys."""

@@ -252,7 +252,9 @@ def test_every_batched_definition_maps_over_keys_with_its_concurrency(app: App) 
         assert (announce is not None) == ("topic_name" in props), stack
         if announce is not None:  # once, after every key
             assert apply_keys["Next"] == "AnythingToAnnounce", stack
-            assert announce["Arguments"]["Method"] == "POST", stack
+            publish = announce["ItemProcessor"]["States"]["Publish"]
+            assert announce["Type"] == "Map" and announce["MaxConcurrency"] == 1, stack
+            assert publish["Arguments"]["Method"] == "POST", stack
 
 
 def test_logging_does_not_change_the_definition(app: App) -> None:
@@ -299,3 +301,89 @@ def test_cfn_lint_reads_a_definition_only_once_it_is_resolved(app: App) -> None:
     assert any(finding.startswith("E3601") and "Parameters" in finding for finding in found)
     joined: dict[str, Any] = {"Fn::Join": ["", [json.dumps(broken)]]}
     assert lint(_machines({"joined": joined})) == []
+
+
+# -- the batch's expressions in the reference JSONata --------------------------------------
+# The local runtime evaluates JSONata with jsonata-python; Step Functions does not say which
+# implementation it runs. The batch's own expressions (grouping by key, the notices of applied
+# keys, packing the announcement into 4 KB messages) are evaluated here by the jsonata npm
+# package as well, and both must agree.
+
+_KEY_VALUES = {
+    "S": lambda i: f"Zürich {i % 7}",
+    "N": lambda i: str(i % 3),
+    "B": lambda i: ["AAE/", "+w==", "//8="][i % 3],  # base64, as a stream record holds it
+}
+
+
+def _batch(partition: str, sort: str | None, count: int) -> list[dict[str, Any]]:
+    records = []
+    for index in range(count):
+        keys = {"pk": {partition: _KEY_VALUES[partition](index)}}
+        if sort is not None:
+            keys["sk"] = {sort: _KEY_VALUES[sort](index * 5)}
+        event = "REMOVE" if index % 4 == 3 else "MODIFY"
+        dynamo: dict[str, Any] = {"Keys": keys, "SequenceNumber": str(1000 + index)}
+        if event != "REMOVE":
+            dynamo["NewImage"] = {**keys, "v": {"S": "x" * (index % 50)}}
+        records.append({"eventName": event, "dynamodb": dynamo})
+    return records
+
+
+def _cases(app: App) -> dict[str, dict[str, Any]]:
+    cases: dict[str, dict[str, Any]] = {}
+    for stack, (partition, sort, props) in VARIANTS.items():
+        if props.get("batch_size", 1) == 1 or "topic_name" not in props:
+            continue
+        states = app.definition[stack]["States"]
+        code = {S: "S", N: "N", B: "B"}
+        batch = _batch(code[partition], code[sort] if sort else None, props["batch_size"])
+        apply_keys, announce = states["ApplyKeys"], states["Announce"]
+        items = {"expression": apply_keys["Items"][2:-2], "bindings": {"states": {"input": batch}}}
+        cases[f"{stack}:groups"] = items
+        groups = engine_value(items)
+        failed = {groups[1]["key"]} if len(groups) > 1 else set()
+        result = [{} if g["key"] in failed else {"key": g["key"]} for g in groups]
+        cases[f"{stack}:applied"] = {
+            "expression": apply_keys["Output"][2:-2],
+            "bindings": {"states": {"input": batch, "result": result}},
+        }
+        announced = engine_value(cases[f"{stack}:applied"])["changes"]
+        cases[f"{stack}:messages"] = {
+            "expression": announce["Items"][2:-2],
+            # Enough changes for several messages.
+            "bindings": {"announced": announced * (12_000 // len(json.dumps(announced)) + 1)},
+        }
+    return cases
+
+
+def engine_value(case: dict[str, Any]) -> Any:
+    """What the local runtime's interpreter computes for ``case``."""
+    from datetime import datetime, timezone
+
+    from momento_eventbridge_constructs.engine._sfn_expressions import evaluate_template
+
+    return evaluate_template(
+        "{%" + case["expression"] + "%}",
+        case["bindings"],
+        field="test",
+        now=lambda: datetime(2026, 12, 1, tzinfo=timezone.utc),
+    )
+
+
+def test_the_batch_expressions_agree_with_the_reference_jsonata(app: App) -> None:
+    cases = _cases(app)
+    assert {name.split(":")[0] for name in cases} == {"BatchedLargest", "BatchedBinaryKey"}
+    reference = run_checker("jsonata.mjs", {"cases": cases})
+    assert reference["jsonata"].split(".")[0] == "2"
+    for name, case in cases.items():
+        ours, theirs = engine_value(case), reference["results"][name]
+        if name.endswith(":messages"):
+            # jsonata-python's $string escapes non-ASCII (\u00fc), the reference keeps UTF-8:
+            # the same changes, packed into 4 KB messages by each.
+            assert all(len(m.encode()) <= 4000 for m in [*ours, *theirs]), name
+            assert len(theirs) > 1, name
+            ours = [n for m in ours for n in json.loads(m)["changes"]]
+            theirs = [n for m in theirs for n in json.loads(m)["changes"]]
+            assert theirs == case["bindings"]["announced"], name
+        assert ours == theirs, name
