@@ -54,6 +54,9 @@ EXECUTION_TIMEOUT_SECONDS = 240
 # A batch applies its keys in rounds of MaxConcurrency, each round one write (and maybe a dead
 # letter) per key, then announces once: the rounds that fit beside the announcement.
 BATCH_ROUNDS = (EXECUTION_TIMEOUT_SECONDS - STEP_BUDGET_SECONDS) // STEP_BUDGET_SECONDS
+# The field of a batch's one announcement that lists the change notices of its applied
+# records, in stream order: ``{"changes": [notice, ...]}`` (``verify`` reads it back).
+BATCH_CHANGES_FIELD = "changes"
 # Keys applied at once in a batch: 10 calls in flight at about 100 ms per HTTP task call (an
 # estimate, not a documented figure) stay near Momento's default of 100 cache operations per
 # second.
@@ -354,7 +357,7 @@ class SyncDefinition:
             "POST",
             "/topics/",
             None,
-            '{% $string({"changes": $states.input.changes}) %}',
+            f'{{% $string({{"{BATCH_CHANGES_FIELD}": $states.input.changes}}) %}}',
             "Applied",
             stage="announce",
         )
