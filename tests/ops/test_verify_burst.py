@@ -17,6 +17,7 @@ from momento_eventbridge_constructs.ops.verify_burst import (
     burst_changes,
     judge_changes,
 )
+from momento_eventbridge_constructs.ops.verify_burst._private import _batching
 
 from .conftest import BATCHED_SYNC_STACK, SYNC_CACHE, SYNC_STACK, SYNC_TOPIC
 
@@ -103,6 +104,16 @@ def test_only_the_bursts_changes_are_taken_from_an_announcement() -> None:
     assert burst_changes(message, expected) == ours
     assert burst_changes(json.dumps(ours[0]), expected) == []  # one notice: not a batch's
     assert burst_changes("not json", expected) == []
+
+
+def test_the_step_says_when_the_last_change_had_a_batch_of_its_own() -> None:
+    together = _batching([[1, 2], [3, 4, 5]])
+    alone = _batching([[1, 2, 3, 4], [5]])
+
+    assert together == "5 changes in 2 announcement(s)"
+    assert alone.startswith("5 changes in 2 announcement(s); the last change had a batch")
+    assert "not exercised" in alone
+    assert _batching([[1]]) == "1 changes in 1 announcement(s)"
 
 
 # -- against the local runtime ----------------------------------------------------------------
