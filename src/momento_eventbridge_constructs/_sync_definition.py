@@ -54,6 +54,9 @@ EXECUTION_TIMEOUT_SECONDS = 240
 # A batch applies its keys in rounds of MaxConcurrency, each round one write (and maybe a dead
 # letter) per key, then announces once: the rounds that fit beside the announcement.
 BATCH_ROUNDS = (EXECUTION_TIMEOUT_SECONDS - STEP_BUDGET_SECONDS) // STEP_BUDGET_SECONDS
+# The field of a batch's announcements that lists the change notices of its applied records,
+# in stream order: ``{"changes": [notice, ...]}`` (``verify`` reads it back).
+BATCH_CHANGES_FIELD = "changes"
 # Keys applied at once in a batch: 10 calls in flight at about 100 ms per HTTP task call (an
 # estimate, not a documented figure) stay near Momento's default of 100 cache operations per
 # second.
@@ -401,7 +404,8 @@ class SyncDefinition:
         """``$announced`` as ``{"changes": [...]}`` messages of at most MESSAGE_BYTES each, in
         order: notices are packed greedily, their UTF-8 size counted as the bytes of their
         URL encoding (each ``%XX`` is one byte)."""
-        envelope = len('{"changes":[]}')
+        opening = f'{{"{BATCH_CHANGES_FIELD}":['
+        envelope = len(opening) + len("]}")
         return (
             f"( $limit := {MESSAGE_BYTES}; "
             "$bytes := function($s) { $length($replace($encodeUrlComponent($s), "
@@ -415,7 +419,7 @@ class SyncDefinition:
             '"size": $acc.size > 0 ? $acc.size + 1 + $size : $size} )}; '
             '$last := $reduce($announced, $add, {"done": [], "open": "", "size": 0}); '
             "[$append($last.done, $last.size > 0 ? [$last.open] : [])"
-            ".('{\"changes\":[' & $ & ']}')] )"
+            f".('{opening}' & $ & ']}}')] )"
         )
 
     def _announcement_letter(self) -> str:

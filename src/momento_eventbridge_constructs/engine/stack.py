@@ -212,6 +212,16 @@ class PipeProperties:
         resolved = self._resolver.resolve(self._stream_raw())
         return resolved if isinstance(resolved, Mapping) else {}
 
+    def batch_size(self) -> int:
+        """The resolved ``BatchSize``; 1 when unset or not a whole number, as the local runtime
+        takes it (the API reference gives no default: https://docs.aws.amazon.com/eventbridge/
+        latest/pipes-reference/API_PipeSourceDynamoDBStreamParameters.html; unverified)."""
+        value = self.stream().get("BatchSize")
+        try:
+            return max(1, int(value)) if value is not None else 1
+        except (TypeError, ValueError):
+            return 1
+
     def filters(self) -> tuple[Any, ...]:
         """The resolved ``Pattern`` of each filter (JSON text)."""
         criteria = (self.raw.get("SourceParameters") or {}).get("FilterCriteria") or {}
@@ -314,6 +324,8 @@ class SyncPath:
     dead_letter_id: str | None
     log_group_ids: tuple[str, ...]
     name: str | None = None
+    batch_size: int = 1
+    """The pipe's ``BatchSize``: above 1, one execution applies a batch of records."""
 
     def _endpoints(self, method: str) -> list[str]:
         return [url for verb, url in http_tasks(self.definition) if verb.upper() == method]
@@ -536,6 +548,7 @@ class _Reader:
             dead_letter_id=pipe.dead_letter_id(self._resources),
             log_group_ids=unique,
             name=pipe.name(),
+            batch_size=pipe.batch_size(),
         )
 
 

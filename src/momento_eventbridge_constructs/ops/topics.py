@@ -7,7 +7,7 @@ taken once, so two equal announcements need two messages.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,15 @@ class TopicListener:
         count = len(self.received)
         return Observation.missing(f"{count} other message(s)" if count else "no message")
 
+    def take_matching(self, wanted: Callable[[str], bool]) -> list[str]:
+        """Remove and return every message ``wanted`` accepts, in the order received."""
+        taken: list[str] = []
+        kept: list[str] = []
+        for message in self.received:
+            (taken if wanted(message) else kept).append(message)
+        self.received = kept
+        return taken
+
 
 class Topics:
     """The listeners of every ``(cache, topic)``; close them when done."""
@@ -75,6 +84,16 @@ class Topics:
         if listener is None:
             return Observation.missing("no message")
         return listener.take(body)
+
+    def take_matching(self, cache: str, topic: str, wanted: Callable[[str], bool]) -> list[str]:
+        """Remove and return every message of the topic ``wanted`` accepts, oldest first."""
+        listener = self._listeners.get((cache, topic))
+        return [] if listener is None else listener.take_matching(wanted)
+
+    def failure(self, cache: str, topic: str) -> str | None:
+        """The topic's last failed poll, if any."""
+        listener = self._listeners.get((cache, topic))
+        return None if listener is None else listener.failure
 
     def close(self) -> None:
         for listener in self._listeners.values():

@@ -2,9 +2,10 @@
 
 For every table the stack writes to Momento from: subscribe to its topics, write a canary item,
 wait until every cache holds exactly the body the stack renders for it and every topic carried
-the announcement, update it, delete it and wait for the eviction, probe the TTL and the
-encoding of keys with reserved characters, look for dead letters naming the canary, and
-remove every canary from the table and the caches, whatever happened.
+the announcement, update it, delete it and wait for the eviction; for a sync that batches,
+write a burst of changes to one key that must land as its last (:mod:`.verify_burst`); probe
+the TTL and the encoding of keys with reserved characters, look for dead letters naming the
+canary, and remove every canary from the table and the caches, whatever happened.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 
 from publication import publish
 
-from . import verify_steps
+from . import verify_burst, verify_steps
 from .context import OpsContext
 from .verify_report import SETTLES, Step, StepStatus, VerifyOptions, VerifyReport
 from .verify_table import TableRun
@@ -30,6 +31,7 @@ def _checks(run: TableRun) -> list[Step]:
     lifecycle = verify_steps.lifecycle(run)
     steps = list(lifecycle.steps)
     if lifecycle.held:
+        steps += verify_burst.burst(run)
         steps += verify_steps.grant_forms(run)
         steps += verify_steps.ttl(run)
         steps += verify_steps.encoding(run)

@@ -27,6 +27,7 @@ __all__ = [
     "encoding",
     "grant_forms",
     "lifecycle",
+    "phase",
     "preflight",
     "subscribe",
     "ttl",
@@ -83,7 +84,7 @@ def lifecycle(run: TableRun) -> Outcome:
     ]
     steps: list[Step] = []
     for index, (name, write, record) in enumerate(phases):
-        outcome = _phase(run, name, write, record)
+        outcome = phase(run, name, write, record)
         steps += outcome.steps
         if not outcome.held:
             rest = ", ".join(later for later, _, _ in phases[index + 1 :]) or "none"
@@ -93,16 +94,18 @@ def lifecycle(run: TableRun) -> Outcome:
     return Outcome(steps, held=True)
 
 
-def _phase(
+def phase(
     run: TableRun, name: str, write: Callable[[], None], record: Mapping[str, Any]
 ) -> Outcome:
+    """Make one write and wait for all ``record`` must produce; ``name`` names the steps
+    (a ``remove`` also reports the caches no pipe deletes from)."""
     try:
         expected = expectations_of(run, name, record)
     except RenderError as error:
         failed = run.step(f"{name}: render", status=StepStatus.FAILED, detail=str(error))
         return Outcome([failed], held=False)
     steps = list(expected.skipped)
-    if name == "remove":
+    if record.get("eventName") == "REMOVE":
         steps += _unevicted(run, expected.expectations)
     started = time.monotonic()
     write()

@@ -44,7 +44,7 @@ class Sighting:
 def _skip_matters(phase: str, kind: str) -> bool:
     if kind == "publish":
         return True
-    return kind == ("delete" if phase == "remove" else "set")
+    return kind == ("delete" if phase.endswith("remove") else "set")
 
 
 def _expectation(phase: str, entry: MomentoCall) -> Expectation:
