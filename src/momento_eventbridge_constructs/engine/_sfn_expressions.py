@@ -15,16 +15,24 @@ Rules (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.ht
   the key instead is unverified.
 * ``$now()`` and ``$millis()`` read the interpreter's injected clock.
 
+Each expression is parsed once, on first use, by the :class:`Expressions` of its definition,
+and the parsed form is shared by every evaluation after it (threads included); an evaluation
+works on its own shallow copy with its own variable frame, so concurrent evaluations of one
+expression never see each other's variables.
+
 Numbers: JSONata has one number type, so an integral float (``100.0``) comes back as ``100``.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any
 
 from jsonata import Jsonata
@@ -32,7 +40,7 @@ from jsonata.utils import Utils
 
 from ._sfn_errors import QUERY_EVALUATION, StatesError
 
-__all__ = ["evaluate_template", "is_expression"]
+__all__ = ["Expressions", "is_expression"]
 
 _HASH_ALGORITHMS: Mapping[str, str] = {
     "MD5": "md5",
@@ -48,49 +56,97 @@ def is_expression(value: Any) -> bool:
     return isinstance(value, str) and len(value) >= 4 and value[:2] == "{%" and value[-2:] == "%}"
 
 
-def evaluate_template(
-    value: Any,
-    bindings: Mapping[str, Any],
-    *,
-    field: str,
-    now: Callable[[], datetime],
-) -> Any:
-    """Evaluate every expression in ``value`` (a field of a state) and return plain JSON."""
-    if is_expression(value):
-        return _evaluate(value[2:-2], bindings, field, now)
-    if isinstance(value, Mapping):
-        return {
-            key: evaluate_template(item, bindings, field=f"{field}.{key}", now=now)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [
-            evaluate_template(item, bindings, field=f"{field}[{index}]", now=now)
-            for index, item in enumerate(value)
-        ]
-    return value
+# jsonata-python looks up an entry and an exit callback by these names for every node it
+# evaluates, through every frame up to the root; found here, in the frame of the bindings,
+# each look-up ends there (None: no callback, what it finds when none is bound anywhere).
+_NO_CALLBACKS: Mapping[str, None] = MappingProxyType(
+    {"__evaluate_entry": None, "__evaluate_exit": None}
+)
 
 
-def _evaluate(
-    expression: str, bindings: Mapping[str, Any], field: str, now: Callable[[], datetime]
-) -> Any:
-    try:
+class Expressions:
+    """The JSONata expressions of one definition, each parsed once and kept as long as this
+    object (the interpreter of that definition) lives."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[str, _Parsed] = {}
+        self._lock = threading.Lock()
+
+    def evaluate_template(
+        self,
+        value: Any,
+        bindings: Mapping[str, Any],
+        *,
+        field: str,
+        now: Callable[[], datetime],
+    ) -> Any:
+        """Evaluate every expression in ``value`` (a field of a state) and return plain JSON."""
+        if is_expression(value):
+            return self._evaluate(value[2:-2], bindings, field, now)
+        if isinstance(value, Mapping):
+            return {
+                key: self.evaluate_template(item, bindings, field=f"{field}.{key}", now=now)
+                for key, item in value.items()
+            }
+        if isinstance(value, list):
+            return [
+                self.evaluate_template(item, bindings, field=f"{field}[{index}]", now=now)
+                for index, item in enumerate(value)
+            ]
+        return value
+
+    def _evaluate(
+        self, expression: str, bindings: Mapping[str, Any], field: str, now: Callable[[], datetime]
+    ) -> Any:
+        try:
+            result = self._parse(expression).evaluate(bindings, now())
+        except StatesError:
+            raise
+        except Exception as error:  # jsonata-python raises several exception types
+            raise StatesError(
+                QUERY_EVALUATION, f"field {field}: expression {{%{expression}%}} failed: {error}"
+            ) from error
+        if result is None:
+            raise StatesError(
+                QUERY_EVALUATION,
+                f"field {field}: expression {{%{expression}%}} returned nothing (undefined)",
+            )
+        return _plain(result)
+
+    def _parse(self, expression: str) -> _Parsed:
+        parsed = self._parsed.get(expression)
+        if parsed is None:
+            with self._lock:
+                parsed = self._parsed.get(expression)
+                if parsed is None:
+                    # A syntax error raises here and is not kept: each evaluation reports it.
+                    parsed = self._parsed[expression] = _Parsed(expression)
+        return parsed
+
+
+class _Parsed:
+    """One parsed expression with the functions Step Functions adds that do not read the
+    clock; :meth:`evaluate` is safe to call from several threads at once."""
+
+    def __init__(self, expression: str) -> None:
         compiled = Jsonata(expression)
         compiled.set_output_convert_nulls(False)
-        _bind_functions(compiled, now())
-        result = compiled.evaluate(None, _frame(bindings))
-    except StatesError:
-        raise
-    except Exception as error:  # jsonata-python raises several exception types
-        raise StatesError(
-            QUERY_EVALUATION, f"field {field}: expression {{%{expression}%}} failed: {error}"
-        ) from error
-    if result is None:
-        raise StatesError(
-            QUERY_EVALUATION,
-            f"field {field}: expression {{%{expression}%}} returned nothing (undefined)",
-        )
-    return _plain(result)
+        compiled.register_lambda("eval", _no_eval)
+        compiled.register_lambda("parse", _parse)
+        compiled.register_lambda("uuid", lambda: str(uuid.uuid4()))
+        compiled.register_lambda("hash", _hash)
+        compiled.register_lambda("toMillis", _to_millis)
+        self._compiled = compiled
+        # jsonata-python points an instance's environment at the frame being evaluated while
+        # the instance evaluates, so each evaluation starts from this frame, kept apart.
+        self._environment = compiled.environment
+
+    def evaluate(self, bindings: Mapping[str, Any], moment: datetime) -> Any:
+        evaluation = copy.copy(self._compiled)
+        evaluation.environment = self._environment
+        # Variables shadow the functions, as a frame's bindings shadow its parent's.
+        frame = {**_clock_functions(moment), **_frame(bindings), **_NO_CALLBACKS}
+        return evaluation.evaluate(None, frame)
 
 
 def _frame(bindings: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,16 +154,14 @@ def _frame(bindings: Mapping[str, Any]) -> dict[str, Any]:
     return {name: Utils.NULL_VALUE if value is None else value for name, value in bindings.items()}
 
 
-def _bind_functions(compiled: Jsonata, moment: datetime) -> None:
+def _clock_functions(moment: datetime) -> dict[str, Any]:
+    """``$millis`` and ``$now``: the moment the evaluation started."""
     millis = int(moment.timestamp() * 1000)
     stamp = moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-    compiled.register_lambda("millis", lambda: millis)
-    compiled.register_lambda("now", lambda: stamp.replace("+00:00", "Z"))
-    compiled.register_lambda("eval", _no_eval)
-    compiled.register_lambda("parse", _parse)
-    compiled.register_lambda("uuid", lambda: str(uuid.uuid4()))
-    compiled.register_lambda("hash", _hash)
-    compiled.register_lambda("toMillis", _to_millis)
+    return {
+        "millis": Jsonata.JLambda(lambda: millis),
+        "now": Jsonata.JLambda(lambda: stamp.replace("+00:00", "Z")),
+    }
 
 
 def _to_millis(timestamp: Any, picture: Any = None) -> Any:

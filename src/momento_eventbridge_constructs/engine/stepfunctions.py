@@ -68,7 +68,7 @@ from ._sfn_errors import (
     DefinitionError,
     StatesError,
 )
-from ._sfn_expressions import evaluate_template
+from ._sfn_expressions import Expressions
 from ._sfn_http import HttpRequest, HttpResponse, urllib_transport
 from ._sfn_map import run_iterations
 from ._sfn_retry import NO_VALUE, Catcher, find_handler
@@ -176,6 +176,7 @@ class StateMachineInterpreter:
         authorize: Authorize | None = None,
     ) -> None:
         self.definition: Definition = parse_definition(definition)
+        self.expressions = Expressions()
         self.services = TaskServices(http, connection_headers, send_message, authorize)
         _check_services(self.definition, self.services)
         self.sleep = sleep
@@ -238,6 +239,21 @@ class _Execution:
         self.limit = limit
         self.variables: dict[str, Any] = {}
         self.context: dict[str, Any] = {}
+        # What every state's context shares: expressions read it and never change it.
+        self.fixed_context: Mapping[str, Any] = {
+            "Execution": {
+                "Id": self.arn,
+                "Input": json.loads(input_text),
+                "Name": name,
+                "RoleArn": interpreter.role_arn,
+                "StartTime": _timestamp(self.start),
+                "RedriveCount": 0,
+            },
+            "StateMachine": {
+                "Id": interpreter.state_machine_arn,
+                "Name": interpreter.state_machine_arn.rsplit(":", 1)[-1],
+            },
+        }
 
     def run(self) -> ExecutionResult:
         try:
@@ -398,31 +414,22 @@ class _Execution:
 
     def _evaluate(self, value: Any, states: Mapping[str, Any], field_name: str) -> Any:
         bindings = {**self.variables, "states": states}
-        return evaluate_template(value, bindings, field=field_name, now=self.interpreter.clock)
+        return self.interpreter.expressions.evaluate_template(
+            value, bindings, field=field_name, now=self.interpreter.clock
+        )
 
     def _states(self, state_input: Any) -> dict[str, Any]:
         return {"input": state_input, "context": self.context}
 
     def _enter(self, spec: StateSpec, *, retry_count: int) -> None:
-        interpreter = self.interpreter
         self.context = {
-            "Execution": {
-                "Id": self.arn,
-                "Input": json.loads(self.input_text),
-                "Name": self.name,
-                "RoleArn": interpreter.role_arn,
-                "StartTime": _timestamp(self.start),
-                "RedriveCount": 0,
-            },
+            "Execution": self.fixed_context["Execution"],
             "State": {
-                "EnteredTime": _timestamp(interpreter.clock()),
+                "EnteredTime": _timestamp(self.interpreter.clock()),
                 "Name": spec.name,
                 "RetryCount": retry_count,
             },
-            "StateMachine": {
-                "Id": interpreter.state_machine_arn,
-                "Name": interpreter.state_machine_arn.rsplit(":", 1)[-1],
-            },
+            "StateMachine": self.fixed_context["StateMachine"],
         }
 
     def _check_deadline(self) -> None:

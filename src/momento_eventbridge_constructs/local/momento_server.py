@@ -97,6 +97,16 @@ class _Reply(Exception):
         self.message = message
 
 
+class _Server(ThreadingHTTPServer):
+    """One thread per connection, and a listen backlog that holds a Map state's calls: an
+    inline Map runs up to 40 iterations at once, each opening its own connection, and with
+    socketserver's default backlog of 5 the connections past it wait for the client to send
+    its SYN again (a second on Linux) whenever the accepting thread is slow to run."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
 class LocalMomentoServer(Lifecycle):
     """An in-memory Momento HTTP API on ``127.0.0.1``.
 
@@ -170,8 +180,7 @@ class LocalMomentoServer(Lifecycle):
         if self._server is not None:
             return self
         handler = _make_handler(self)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), handler)
         self._server = server
         self._topics.open()
         self._thread = threading.Thread(
