@@ -335,15 +335,17 @@ class SyncDefinition:
         return f"$keyOf := function($r) {{ {self._key('$r')} }}"
 
     def _groups(self) -> str:
-        """The batch grouped by Momento key, keys in order of first appearance."""
+        """The batch grouped by Momento key, keys in order of first appearance (each key's
+        records found through one object built once, not by filtering the batch per key)."""
         notice = jsonata_object("$", self.announcement)
         return (
             "( "
             f"{self._key_function()}; "
             "$records := $states.input; "
+            "$byKey := $records{$keyOf($): [$]}; "
             "[$distinct($records.$keyOf($)).( "
             "$k := $; "
-            "$mine := $records[$keyOf($) = $k]; "
+            "$mine := $lookup($byKey, $k); "
             f'{{"key": $k, "record": $mine[-1], "changes": [$mine.{notice}]}} '
             ")] )"
         )

@@ -361,9 +361,9 @@ def engine_value(case: dict[str, Any]) -> Any:
     """What the local runtime's interpreter computes for ``case``."""
     from datetime import datetime, timezone
 
-    from momento_eventbridge_constructs.engine._sfn_expressions import evaluate_template
+    from momento_eventbridge_constructs.engine._sfn_expressions import Expressions
 
-    return evaluate_template(
+    return Expressions().evaluate_template(
         "{%" + case["expression"] + "%}",
         case["bindings"],
         field="test",
