@@ -15,6 +15,7 @@ import aws_cdk as cdk
 import pytest
 
 from momento_eventbridge_constructs import DynamoToMomentoSync, MomentoConstructError
+from momento_eventbridge_constructs._asl import every_state
 
 from ._support import ENDPOINT, World
 
@@ -22,6 +23,12 @@ from ._support import ENDPOINT, World
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
     yield World("Ttl")
+
+
+def set_state(sync: DynamoToMomentoSync) -> dict[str, Any]:
+    """The sync's Set task (inside the batch's Map, or at the top with batch_size 1)."""
+    (state,) = (state for name, state in every_state(sync.definition) if name == "Set")
+    return state
 
 
 def sync(world: World, **props: Any) -> DynamoToMomentoSync:
@@ -53,7 +60,7 @@ def test_max_ttl_with_ttl_attribute_is_rejected_on_the_pipe_and_applied_by_the_s
     assert "use DynamoToMomentoSync" in error.rule and "fixed ttl" in error.rule
     # The sync takes the same props: it cuts the attribute to max_ttl and caches an item
     # without it for max_ttl (run on records in test_sync and tests/local/test_local_ttl.py).
-    query = sync(world, **props).definition["States"]["Set"]["Arguments"]["QueryParameters"]
+    query = set_state(sync(world, **props))["Arguments"]["QueryParameters"]
     assert "7200" in query["ttl_seconds"]
 
 
@@ -93,8 +100,7 @@ def test_a_fixed_ttl_and_its_cap_mean_the_same_on_both(world: World) -> None:
     pipe = world.pipe(**props)
     query = pipe.pipe.target_parameters.http_parameters.query_string_parameters  # type: ignore[union-attr]
     assert query["ttl_seconds"] == "172800"
-    definition = sync(world, **props).definition
-    assert definition["States"]["Set"]["Arguments"]["QueryParameters"]["ttl_seconds"] == (
+    assert set_state(sync(world, **props))["Arguments"]["QueryParameters"]["ttl_seconds"] == (
         "{% $string(172800) %}"
     )
     # Neither cuts a given ttl silently: above max_ttl is an error on both.

@@ -30,7 +30,7 @@ MAX_SEPARATOR_LENGTH = 16
 # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html).
 # A stream record of a small item is about 0.6 to 0.8 KB as the pipe sends it, so 100 records
 # leave 2.6 KB each on average; beyond that the payload cap, not the batch size, decides.
-DEFAULT_BATCH_SIZE = 1
+DEFAULT_BATCH_SIZE = 10
 MAX_BATCH_SIZE = 100
 MAX_BATCHING_WINDOW_SECONDS = 300
 # An inline Map runs at most 40 iterations at once whatever MaxConcurrency says

@@ -1,4 +1,4 @@
-"""DynamoToMomentoSync, synthesized once, run end to end by the local runtime.
+"""DynamoToMomentoSync at batch_size 1, synthesized once, run end to end by the local runtime.
 
 The pipe starts the state machine for every record in stream order; its HTTP tasks reach the
 local Momento with the connection's key; what fails after the retries becomes one dead letter
@@ -56,6 +56,7 @@ def build(app: cdk.App) -> None:
         topic_name=TOPIC,
         ttl_epoch_attribute="expiresAt",
         max_retry_attempts=1,
+        batch_size=1,  # batches: test_local_batched_sync.py
     )
     cities = dynamodb.Table(
         stack,
@@ -72,6 +73,7 @@ def build(app: cdk.App) -> None:
         cache_name="cities",
         value=MomentoPayload.from_attributes({"population": "N"}),
         ttl=cdk.Duration.minutes(10),
+        batch_size=1,
     )
 
 

@@ -30,6 +30,7 @@ from momento_eventbridge_constructs import (
     MomentoPayload,
 )
 from momento_eventbridge_constructs._asl import every_state
+from momento_eventbridge_constructs._sync_config import DEFAULT_BATCH_SIZE
 from momento_eventbridge_constructs.examples import weather
 
 from .._checkers import run_checker
@@ -65,6 +66,7 @@ VARIANTS: dict[
     "LogsOff": (S, None, {"log_level": LogLevel.OFF}),
     "LogsAll": (S, None, {"log_level": LogLevel.TRACE, "include_execution_data": True}),
     # batch_size above 1: a Map over the keys (and, with a topic, one announcement after it)
+    "Default": (S, None, {"topic_name": "changes"}),  # the construct's default batch size
     "Batched": (S, None, {"batch_size": 10}),
     "BatchedLargest": (
         S,
@@ -91,6 +93,12 @@ VARIANTS: dict[
     ),
 }
 WEATHER = "WeatherSyncStack"
+
+
+def batch_size(variant: str, props: dict[str, Any]) -> int:
+    """A variant's batch size: as given; else the construct's default for ``Default``, and
+    the one-record definition (batch size 1) for the others."""
+    return int(props.get("batch_size", DEFAULT_BATCH_SIZE if variant == "Default" else 1))
 
 
 @dataclass(frozen=True)
@@ -185,7 +193,7 @@ class App:
                 connection=connection,
                 endpoint=ENDPOINT,
                 cache_name="cache",
-                **props,
+                **{"batch_size": batch_size(name, props), **props},
             )
         weather.build_app(self.app)
         self.assembly = self.app.synth()
@@ -240,11 +248,11 @@ def test_the_resolved_definitions_are_concrete(app: App) -> None:
 def test_every_batched_definition_maps_over_keys_with_its_concurrency(app: App) -> None:
     for stack, (_, _, props) in VARIANTS.items():
         definition = app.definition[stack]
-        if props.get("batch_size", 1) == 1:
+        if batch_size(stack, props) == 1:
             assert definition["StartAt"] == "Read", stack
             continue
         apply_keys = definition["States"]["ApplyKeys"]
-        expected = props.get("max_concurrency", min(10, props["batch_size"]))
+        expected = props.get("max_concurrency", min(10, batch_size(stack, props)))
         assert apply_keys["MaxConcurrency"] == expected, stack
         inner = apply_keys["ItemProcessor"]["States"]
         assert "Announce" not in inner, stack  # a key's iteration only writes
@@ -333,11 +341,12 @@ def _batch(partition: str, sort: str | None, count: int) -> list[dict[str, Any]]
 def _cases(app: App) -> dict[str, dict[str, Any]]:
     cases: dict[str, dict[str, Any]] = {}
     for stack, (partition, sort, props) in VARIANTS.items():
-        if props.get("batch_size", 1) == 1 or "topic_name" not in props:
+        if batch_size(stack, props) == 1 or "topic_name" not in props:
             continue
         states = app.definition[stack]["States"]
         code = {S: "S", N: "N", B: "B"}
-        batch = _batch(code[partition], code[sort] if sort else None, props["batch_size"])
+        size = batch_size(stack, props)
+        batch = _batch(code[partition], code[sort] if sort else None, size)
         apply_keys, announce = states["ApplyKeys"], states["Announce"]
         items = {"expression": apply_keys["Items"][2:-2], "bindings": {"states": {"input": batch}}}
         cases[f"{stack}:groups"] = items
@@ -373,7 +382,11 @@ def engine_value(case: dict[str, Any]) -> Any:
 
 def test_the_batch_expressions_agree_with_the_reference_jsonata(app: App) -> None:
     cases = _cases(app)
-    assert {name.split(":")[0] for name in cases} == {"BatchedLargest", "BatchedBinaryKey"}
+    assert {name.split(":")[0] for name in cases} == {
+        "Default",
+        "BatchedLargest",
+        "BatchedBinaryKey",
+    }
     reference = run_checker("jsonata.mjs", {"cases": cases})
     assert reference["jsonata"].split(".")[0] == "2"
     for name, case in cases.items():
