@@ -66,9 +66,13 @@ class StreamReader:
     def last_sequence(self, stream_arn: str, shard_id: str) -> str | None:
         """The sequence number of the newest record of a shard (``None`` when empty).
 
-        Reads on from where the previous call for the shard stopped, so asking again (every
-        drain does) costs the records written since, not the whole shard.
+        Asks moto's memory first; else reads on from where the previous call for the shard
+        stopped, so asking again (every drain does) costs the records written since, not the
+        whole shard.
         """
+        newest = self._aws.newest_sequence(stream_arn, shard_id)
+        if newest is not None:
+            return newest
         shard = (stream_arn, shard_id)
         last, kept = self._resume.pop(shard, (None, None))
         start = kept or self.iterator(stream_arn, shard_id, "TRIM_HORIZON")
