@@ -155,6 +155,13 @@ def test_fault_injection(server: LocalMomentoServer, client: MomentoHttpClient) 
     server.inject_failures(503, count=5)
     server.clear_failures()
     client.set("cache", "k", "v", 5)
+    assert server.failures_answered == 3  # the queued failures that were used
+    server.inject_random_failures(1.0, (503,), seed=1)
+    for _ in range(2):
+        with pytest.raises(MomentoError):
+            client.set("cache", "k", "v", 5)
+    server.clear_failures()
+    assert server.failures_answered == 5
     with pytest.raises(ValueError):
         server.inject_failures(500, count=0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from pathlib import Path
 from typing import Any
@@ -41,3 +42,78 @@ def test_drain_and_stop_wake_workers_in_a_long_idle_wait(
         workers = [t for t in threading.enumerate() if t.name.startswith("pipe-")]
         assert workers
     assert not any(worker.is_alive() for worker in workers)
+
+
+@pytest.fixture
+def stream() -> Any:
+    """A moto table with a stream: ``(LocalAws, stream ARN, shard ID, put(n))``."""
+    from momento_eventbridge_constructs.local.aws import LocalAws
+
+    aws = LocalAws(region="us-west-2").start()
+    dynamodb = aws.dynamodb()
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    arn = dynamodb.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+    (shard,) = aws.streams().describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+
+    written = itertools.count()
+
+    def put(count: int) -> None:
+        for _ in range(count):
+            dynamodb.put_item(TableName="t", Item={"id": {"S": str(next(written))}})
+
+    yield aws, arn, shard["ShardId"], put
+    aws.stop()
+
+
+def _newest_read(aws: Any, arn: str, shard_id: str) -> str:
+    iterator = aws.streams().get_shard_iterator(
+        StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    records = aws.streams().get_records(ShardIterator=iterator, Limit=1000)["Records"]
+    return str(records[-1]["dynamodb"]["SequenceNumber"])
+
+
+def test_the_newest_sequence_from_moto_is_the_newest_record_of_the_stream(stream: Any) -> None:
+    from momento_eventbridge_constructs.local.shards import StreamReader
+
+    aws, arn, shard_id, put = stream
+    reader = StreamReader(aws)
+    assert reader.last_sequence(arn, shard_id) is None
+    put(3)
+    assert aws.newest_sequence(arn, shard_id) == _newest_read(aws, arn, shard_id)
+    assert reader.last_sequence(arn, shard_id) == _newest_read(aws, arn, shard_id)
+
+
+def test_without_moto_internals_each_look_up_reads_only_the_records_written_since(
+    stream: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from momento_eventbridge_constructs.local.shards import StreamReader
+
+    aws, arn, shard_id, put = stream
+    monkeypatch.setattr(aws, "newest_sequence", lambda *_: None)
+    reader = StreamReader(aws)
+    read: list[int] = []
+    plain_read = reader.read
+
+    def counting_read(iterator: str, limit: int) -> Any:
+        records, following = plain_read(iterator, limit)
+        read.append(len(records))
+        return records, following
+
+    monkeypatch.setattr(reader, "read", counting_read)
+    put(4)
+    assert reader.last_sequence(arn, shard_id) == _newest_read(aws, arn, shard_id)
+    assert sum(read) == 4
+    put(2)
+    read.clear()
+    assert reader.last_sequence(arn, shard_id) == _newest_read(aws, arn, shard_id)
+    assert sum(read) == 2
+    read.clear()
+    assert reader.last_sequence(arn, shard_id) == _newest_read(aws, arn, shard_id)
+    assert sum(read) == 0

@@ -202,42 +202,6 @@ def test_a_batch_announcement_dead_letter_names_every_key_and_is_redriven(deploy
     assert deployed.queue_depth() == 0
 
 
-def test_a_batched_soak_with_random_429_and_500_ends_as_the_table_after_redrive(
-    deploy: Any,
-) -> None:
-    """600 changes of 30 keys in batches while Momento answers 10% of calls with 429 or 500:
-    after the pipe and redrive, the cache holds exactly the table, nothing lost."""
-    import random
-
-    deployed = deploy(BATCHED_SYNC_STACK)
-    table = deployed.table("Readings")
-    lp = deployed.lp
-    far = str(int(time.time()) + 3600)
-    choose = random.Random(18)
-    deployed.server.inject_random_failures(0.1, (429, 500), seed=18)
-    for index in range(600):
-        key = {"station": {"S": f"K{choose.randrange(30)}"}, "day": {"N": "1"}}
-        if choose.random() < 0.3:
-            lp.dynamodb.delete_item(TableName=table, Key=key)
-        else:
-            item = {**key, "temp": {"N": str(index)}, "expiresAt": {"N": far}}
-            lp.dynamodb.put_item(TableName=table, Item=item)
-    lp.drain(timeout=240)
-    failed = [r for r in deployed.server.requests if r.status in (429, 500)]
-    deployed.server.clear_failures()
-    assert failed, "the soak injected no failure"
-
-    report = run_redrive(
-        deployed.context(), RedriveOptions(receive_wait_seconds=0), TextSink(), TextSink()
-    )
-
-    assert report.exit_status == 0 and not report.left
-    _cache_equals_table(
-        deployed, table, SYNC_CACHE, lambda item: f"{item['station']['S']}#{item['day']['N']}"
-    )
-    assert deployed.queue_depth() == 0
-
-
 @pytest.mark.parametrize("stack", ["WeatherStack", "WeatherSyncStack"])
 def test_weather_dead_letters_are_redriven_with_the_bodies_keys_and_ttls_written_out(
     deploy: Any, stack: str

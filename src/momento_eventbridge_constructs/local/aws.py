@@ -115,6 +115,10 @@ class LocalAws:
         """Drop a used shard iterator (see :meth:`.Provisioner.forget_iterator`)."""
         self._running()[1].forget_iterator(iterator)
 
+    def newest_sequence(self, stream_arn: str, shard_id: str) -> str | None:
+        """See :meth:`.Provisioner.newest_sequence`."""
+        return self._running()[1].newest_sequence(stream_arn, shard_id)
+
     def record_changes_only(self, table_name: str) -> bool:
         """See :meth:`.Provisioner.record_changes_only`."""
         return self._running()[1].record_changes_only(table_name)

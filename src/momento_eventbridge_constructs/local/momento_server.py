@@ -150,6 +150,7 @@ class LocalMomentoServer(Lifecycle):
         self._subscribe_wait = subscribe_wait
         self._latency = latency
         self._random_failures: tuple[float, tuple[int, ...], random.Random] | None = None
+        self._failed = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -257,6 +258,13 @@ class LocalMomentoServer(Lifecycle):
         with self._lock:
             self._failures.clear()
             self._random_failures = None
+
+    @property
+    def failures_answered(self) -> int:
+        """How many requests were answered with an injected failure so far, queued or random
+        (:attr:`requests` keeps only the last 10,000)."""
+        with self._lock:
+            return self._failed
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -384,6 +392,8 @@ class LocalMomentoServer(Lifecycle):
             if failure.delay:
                 time.sleep(failure.delay)
             if failure.status:
+                with self._lock:
+                    self._failed += 1
                 return failure.status, failure.body.encode(), "text/plain; charset=utf-8"
         try:
             self._authenticate(headers, query)

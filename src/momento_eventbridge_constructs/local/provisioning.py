@@ -69,6 +69,25 @@ class Provisioner:
         except Exception:  # pragma: no cover - moto internals changed: only memory is at stake
             pass
 
+    def newest_sequence(self, stream_arn: str, shard_id: str) -> str | None:
+        """The sequence number of the newest record of a shard, read from moto's memory
+        (GetRecords would serialize the whole shard to find it, about 1.6 ms a record).
+
+        Returns:
+            ``None`` when the shard is empty or moto's internals are not the expected ones
+            (read the stream instead).
+        """
+        try:
+            from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+            backend = dynamodbstreams_backends[self.account_id][self.region]
+            shard: Any = backend._get_table_from_arn(stream_arn).stream_shard
+            if shard is None or shard.id != shard_id or not shard.items:
+                return None
+            return str(shard.items[-1].record["dynamodb"]["SequenceNumber"])
+        except Exception:  # moto internals changed: the caller reads the stream
+            return None
+
     def record_changes_only(self, table_name: str) -> bool:
         """Make moto skip the stream record of a write that changes nothing, as DynamoDB does.
 

@@ -36,6 +36,9 @@ class StreamReader:
 
     def __init__(self, aws: LocalAws) -> None:
         self._aws = aws
+        # Per (stream, shard): the newest sequence number last_sequence found and the iterator
+        # just after it, where its next call reads on.
+        self._resume: dict[tuple[str, str], tuple[str | None, str]] = {}
 
     def shards(self, stream_arn: str) -> list[dict[str, Any]]:
         """The shards of a stream."""
@@ -61,14 +64,34 @@ class StreamReader:
         return records, response.get("NextShardIterator")
 
     def last_sequence(self, stream_arn: str, shard_id: str) -> str | None:
-        """The sequence number of the newest record of a shard (``None`` when empty)."""
-        iterator: str | None = self.iterator(stream_arn, shard_id, "TRIM_HORIZON")
-        last: str | None = None
-        while iterator is not None:
-            records, iterator = self.read(iterator, 1000)
+        """The sequence number of the newest record of a shard (``None`` when empty).
+
+        Asks moto's memory first; else reads on from where the previous call for the shard
+        stopped, so asking again (every drain does) costs the records written since, not the
+        whole shard.
+        """
+        newest = self._aws.newest_sequence(stream_arn, shard_id)
+        if newest is not None:
+            return newest
+        shard = (stream_arn, shard_id)
+        last, kept = self._resume.pop(shard, (None, None))
+        start = kept or self.iterator(stream_arn, shard_id, "TRIM_HORIZON")
+        try:
+            return self._read_to_end(shard, last, start)
+        except ClientError:
+            if kept is None:
+                raise
+            # The kept iterator expired (after 15 minutes on AWS): read from the start.
+            start = self.iterator(stream_arn, shard_id, "TRIM_HORIZON")
+            return self._read_to_end(shard, None, start)
+
+    def _read_to_end(self, shard: tuple[str, str], last: str | None, iterator: str) -> str | None:
+        following: str | None = iterator
+        while following is not None:
+            records, following = self.read(following, 1000)
             if not records:
-                if iterator is not None:
-                    self._aws.forget_iterator(iterator)
+                if following is not None:
+                    self._resume[shard] = (last, following)
                 break
             last = str(records[-1]["dynamodb"]["SequenceNumber"])
         return last
