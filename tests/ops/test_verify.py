@@ -9,21 +9,10 @@ from typing import Any
 
 import pytest
 
+from ._verify_cli import FAST, steps_by_name, verify_report
 from .conftest import BULK_STACK, CACHE, PIPES_STACK, SYNC_CACHE, SYNC_STACK
 
 pytestmark = pytest.mark.slow
-
-FAST = ("--timeout", "10", "--ttl-probe", "2")
-
-
-def _report(deployed: Any, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, Any]:
-    names = [f"--resource={name}" for name in deployed.resources]
-    status = deployed.cli("verify", "--json", *FAST, *names, *extra)
-    return status, json.loads(capsys.readouterr().out)
-
-
-def _steps(report: Any) -> dict[str, dict[str, Any]]:
-    return {step["step"]: step for step in report["steps"]}
 
 
 def _no_canary_left(deployed: Any, table: str, cache: str) -> None:
@@ -34,10 +23,10 @@ def _no_canary_left(deployed: Any, table: str, cache: str) -> None:
 def test_verify_passes_on_a_pipes_stack(deploy: Any, capsys: pytest.CaptureFixture[str]) -> None:
     deployed = deploy(PIPES_STACK)
 
-    status, report = _report(deployed, capsys)
+    status, report = verify_report(deployed, capsys)
 
     assert status == 0 and report["ok"]
-    steps = _steps(report)
+    steps = steps_by_name(report)
     for name in (
         f"insert: set in cache {CACHE}",
         "insert: announced on topic order-changes",
@@ -82,10 +71,10 @@ def test_verify_passes_on_the_bundled_weather_stacks(
 ) -> None:
     deployed = deploy(stack)
 
-    status, report = _report(deployed, capsys)
+    status, report = verify_report(deployed, capsys)
 
     assert status == 0 and report["ok"], report
-    steps = _steps(report)
+    steps = steps_by_name(report)
     assert steps["insert: set in cache momento-eventbridge-cache"]["status"] == "ok"
     assert steps["remove: evicted from cache momento-eventbridge-cache"]["status"] == "ok"
     assert steps["insert: announced on topic momento-eventbridge-topic"]["status"] == "ok"
@@ -97,10 +86,10 @@ def test_a_cache_no_pipe_deletes_from_is_reported_not_failed(
 ) -> None:
     deployed = deploy(BULK_STACK)
 
-    status, report = _report(deployed, capsys, "--skip", "encoding")
+    status, report = verify_report(deployed, capsys, "--skip", "encoding")
 
     assert status == 0
-    steps = _steps(report)
+    steps = steps_by_name(report)
     assert steps["remove: evicted from cache items"]["status"] == "n/a"
     assert "items stay until their TTL" in steps["remove: evicted from cache items"]["detail"]
     assert steps["encoding"]["status"] == "not run"
@@ -147,22 +136,23 @@ def test_verify_fails_with_a_diagnosis_and_removes_its_canary_when_the_key_is_re
     _pipes_and_logs_in_moto(deployed)
     deployed.server.inject_failures(401, 10_000, method="PUT", body="Invalid API key")
     try:
-        status, report = _report(deployed, capsys, "--timeout", "3")
+        status, report = verify_report(deployed, capsys, "--timeout", "3")
     finally:
         deployed.server.clear_failures()
         _remove_from_moto(deployed)
 
     assert status == 1 and not report["ok"]
-    failed = _steps(report)[f"insert: set in cache {CACHE}"]
+    failed = steps_by_name(report)[f"insert: set in cache {CACHE}"]
     assert failed["status"] == "failed"
     diagnosis = "\n".join(failed["diagnosis"])
     assert "the same call with verify's key: Momento answered 401: Invalid API key" in diagnosis
     assert "pipe OpsPipes-PutPipe" in diagnosis
     assert "last event at" in diagnosis and "Target invocation failed" in diagnosis
     assert "dead-letter queue http" in diagnosis
-    assert _steps(report)["later steps"]["status"] == "not run"
+    assert steps_by_name(report)["later steps"]["status"] == "not run"
     assert (
-        _steps(report)["cleanup: canaries removed from the table and the caches"]["status"] == "ok"
+        steps_by_name(report)["cleanup: canaries removed from the table and the caches"]["status"]
+        == "ok"
     )
     _no_canary_left(deployed, deployed.table("Orders"), CACHE)
 
@@ -173,7 +163,7 @@ def test_verify_stops_before_writing_when_its_own_key_is_refused(
     deployed = deploy(PIPES_STACK)
     monkeypatch.setenv("MOMENTO_API_KEY", "not-the-key-9f3c")
 
-    status, report = _report(deployed, capsys)
+    status, report = verify_report(deployed, capsys)
 
     assert status == 1
     (preflight,) = [s for s in report["steps"] if s["step"].startswith("preflight")]

@@ -19,22 +19,12 @@ from momento_eventbridge_constructs.ops.verify_burst import (
 )
 from momento_eventbridge_constructs.ops.verify_burst._private import _batching
 
+from ._verify_cli import steps_by_name, verify_report
 from .conftest import BATCHED_SYNC_STACK, SYNC_CACHE, SYNC_STACK, SYNC_TOPIC
 
-FAST = ("--timeout", "10", "--ttl-probe", "2")
 BURST = f"burst of {BURST_CHANGES} changes to one key"
 CACHE_STEP = f"{BURST}: cache {SYNC_CACHE} ends with the last"
 TOPIC_STEP = f"{BURST}: every change announced in order on topic {SYNC_TOPIC}"
-
-
-def _report(deployed: Any, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, Any]:
-    names = [f"--resource={name}" for name in deployed.resources]
-    status = deployed.cli("verify", "--json", *FAST, *names, *extra)
-    return status, json.loads(capsys.readouterr().out)
-
-
-def _steps(report: Any) -> dict[str, dict[str, Any]]:
-    return {step["step"]: step for step in report["steps"]}
 
 
 def _no_canary_left(deployed: Any) -> None:
@@ -136,10 +126,10 @@ def test_verify_lands_a_burst_as_its_last_change_on_a_batched_sync(
 ) -> None:
     deployed = deploy(BATCHED_SYNC_STACK)
 
-    status, report = _report(deployed, capsys)
+    status, report = verify_report(deployed, capsys)
 
     assert status == 0 and report["ok"], report
-    steps = _steps(report)
+    steps = steps_by_name(report)
     for name in (
         f"insert: announced on topic {SYNC_TOPIC}",
         CACHE_STEP,
@@ -167,7 +157,7 @@ def test_a_sync_that_batches_nothing_has_no_burst(
 ) -> None:
     deployed = deploy(SYNC_STACK)
 
-    status, report = _report(deployed, capsys, "--skip", "ttl", "--skip", "encoding")
+    status, report = verify_report(deployed, capsys, "--skip", "ttl", "--skip", "encoding")
 
     assert status == 0, report
     assert not [s for s in report["steps"] if s["step"].startswith(("burst", BURST))]
@@ -190,10 +180,10 @@ def test_verify_fails_when_the_bursts_last_change_does_not_land(
 
     monkeypatch.setattr(server, "handle", refuse_the_last)
 
-    status, report = _report(deployed, capsys, "--timeout", "3")
+    status, report = verify_report(deployed, capsys, "--timeout", "3")
 
     assert status == 1 and not report["ok"]
-    steps = _steps(report)
+    steps = steps_by_name(report)
     assert steps[f"update: set in cache {SYNC_CACHE}"]["status"] == "ok"
     failed = steps[CACHE_STEP]
     assert failed["status"] == "failed"
@@ -215,12 +205,12 @@ def test_a_lost_batch_announcement_is_diagnosed_by_its_changes(
     deployed = deploy(BATCHED_SYNC_STACK)
     deployed.server.inject_failures(400, 10_000, method="POST", path_prefix="/topics/")
     try:
-        status, report = _report(deployed, capsys, "--timeout", "3")
+        status, report = verify_report(deployed, capsys, "--timeout", "3")
     finally:
         deployed.server.clear_failures()
 
     assert status == 1
-    steps = _steps(report)
+    steps = steps_by_name(report)
     assert steps[f"insert: set in cache {SYNC_CACHE}"]["status"] == "ok"
     assert steps[f"insert: announced on topic {SYNC_TOPIC}"]["status"] == "failed"
     (letter,) = steps["dead letters: none for the canary"]["diagnosis"]
