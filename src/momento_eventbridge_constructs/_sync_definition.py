@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._announcement import BATCH_CHANGES_FIELD
 from ._aws_names import HTTP_INVOKE, SQS_SEND_MESSAGE
 from ._template_syntax import KeyInfo
 from ._ttl import TtlRule
@@ -54,9 +55,6 @@ EXECUTION_TIMEOUT_SECONDS = 240
 # A batch applies its keys in rounds of MaxConcurrency, each round one write (and maybe a dead
 # letter) per key, then announces once: the rounds that fit beside the announcement.
 BATCH_ROUNDS = (EXECUTION_TIMEOUT_SECONDS - STEP_BUDGET_SECONDS) // STEP_BUDGET_SECONDS
-# The field of a batch's announcements that lists the change notices of its applied records,
-# in stream order: ``{"changes": [notice, ...]}`` (``verify`` reads it back).
-BATCH_CHANGES_FIELD = "changes"
 # Keys applied at once in a batch: 10 calls in flight at about 100 ms per HTTP task call (an
 # estimate, not a documented figure) stay near Momento's default of 100 cache operations per
 # second.

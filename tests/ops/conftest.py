@@ -131,7 +131,7 @@ def ops_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     app = cdk.App(outdir=str(outdir), context={"region": "us-west-2"})
     _pipes_stack(app)
     _bulk_stack(app)
-    _sync_stack(app)
+    _sync_stack(app, batch_size=1)  # one record per execution
     # Batches of 10 read from the stream's start: records written before the pipes start
     # share a batch.
     _sync_stack(app, BATCHED_SYNC_STACK, batch_size=10, starting_position="TRIM_HORIZON")

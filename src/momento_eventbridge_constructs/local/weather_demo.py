@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from publication import publish
 
+from .._announcement import BATCH_CHANGES_FIELD
 from .._aws_names import TABLE_TYPES
 from ..cli.status import CommandError
 from ..engine.stack import momento_names
@@ -285,7 +286,7 @@ def _changes_in(messages: list[str]) -> int:
             body = json.loads(message)
         except ValueError:
             body = None
-        changes = body.get("changes") if isinstance(body, dict) else None
+        changes = body.get(BATCH_CHANGES_FIELD) if isinstance(body, dict) else None
         count += len(changes) if isinstance(changes, list) else 1
     return count
 

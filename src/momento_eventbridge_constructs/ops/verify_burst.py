@@ -23,7 +23,7 @@ from typing import Any
 
 from publication import publish
 
-from .._sync_definition import BATCH_CHANGES_FIELD
+from .._announcement import BATCH_CHANGES_FIELD
 from .canary import Canary, body_matches
 from .definitions import SyncPath
 from .expectations import Expectation
